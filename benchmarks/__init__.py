@@ -1,0 +1,1 @@
+"""gdbench's command line, benchmark suite, runner and report."""

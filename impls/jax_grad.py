@@ -1,0 +1,66 @@
+"""jax-grad: ``jax.value_and_grad`` of the loss inside one jitted step, called from Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _jax
+from .base import TrainConfig
+from .trainer import BackendBase, Problem, Trace, run_epochs
+
+Params = tuple[jax.Array, jax.Array]
+
+
+@jax.jit
+def step(
+    w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array, lr: float
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Loss at (w, b) and the parameters after one update; lr is traced, so it never retraces."""
+    loss, (gw, gb) = jax.value_and_grad(_jax.mse, argnums=(0, 1))(w, b, x, y)
+    return loss, w - lr * gw, b - lr * gb
+
+
+class JaxGrad(BackendBase):
+    """Functional gradient descent: parameters are immutable arrays, each step returns new ones."""
+
+    name = "jax-grad"
+    framework = "jax"
+
+    def devices(self) -> list[str]:
+        """CPU, plus a GPU when JAX sees one."""
+        return _jax.devices()
+
+    def version(self) -> str:
+        """jax's version."""
+        return str(jax.__version__)
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy (w, b) to the host."""
+        return _jax.read(params)
+
+    def _fit(self, prob: Problem, cfg: TrainConfig, device: str) -> Trace[Params]:
+        dev = _jax.device(device)
+        with _jax.precision(cfg.dtype):
+            dt = jnp.dtype(cfg.dtype)
+            x = jax.device_put(prob.x.astype(dt), dev)
+            y = jax.device_put(prob.y.astype(dt), dev)
+            params = (jax.device_put(prob.w0.astype(dt), dev), jax.device_put(np.asarray(prob.b0, dt), dev))
+
+            def one(p: Params) -> tuple[jax.Array, Callable[[], Params]]:
+                loss, w, b = step(p[0], p[1], x, y, cfg.lr)
+                return loss, lambda: (w, b)
+
+            return run_epochs(one, params, cfg, self.read, jax.block_until_ready)
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        with _jax.precision("float64"):
+            loss, (gw, gb) = jax.value_and_grad(_jax.mse, argnums=(0, 1))(
+                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)
+            )
+            return loss, gw, gb
