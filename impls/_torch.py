@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -75,14 +76,18 @@ class TorchLoopBackend(BackendBase):
         """Copy (w, b) to the host."""
         return read(params)
 
-    def _fit(self, prob: Problem, cfg: TrainConfig, device: str) -> Trace[Params]:
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dt = dtype(cfg.dtype)
         x = torch.as_tensor(prob.x, dtype=dt, device=device)
         y = torch.as_tensor(prob.y, dtype=dt, device=device)
-        w = torch.tensor(prob.w0, dtype=dt, device=device, requires_grad=True)
-        b = torch.tensor(prob.b0, dtype=dt, device=device, requires_grad=True)
         step = self.make_step(x, y, cfg.lr)
-        return run_epochs(step, (w, b), cfg, self.read, lambda p: sync(device))
+
+        def train() -> Trace[Params]:
+            w = torch.tensor(prob.w0, dtype=dt, device=device, requires_grad=True)
+            b = torch.tensor(prob.b0, dtype=dt, device=device, requires_grad=True)
+            return run_epochs(step, (w, b), cfg, self.read, lambda p: sync(device))
+
+        return train
 
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray

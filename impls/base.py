@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast, runtime_checkable
 
@@ -88,6 +88,10 @@ class Backend(Protocol):
 
     def fit(self, x: ArrayLike, y: ArrayLike, cfg: TrainConfig | None = None) -> FitResult:
         """Train from cfg's init on (x, y) and report what happened."""
+        ...
+
+    def prepare(self, x: ArrayLike, y: ArrayLike, cfg: TrainConfig | None = None) -> Callable[[], FitResult]:
+        """Validate and place the data; each call of the result is one fit, timed alone."""
         ...
 
     def loss_and_grad(

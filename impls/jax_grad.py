@@ -42,19 +42,23 @@ class JaxGrad(BackendBase):
         """Copy (w, b) to the host."""
         return _jax.read(params)
 
-    def _fit(self, prob: Problem, cfg: TrainConfig, device: str) -> Trace[Params]:
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dev = _jax.device(device)
         with _jax.precision(cfg.dtype):
             dt = jnp.dtype(cfg.dtype)
             x = jax.device_put(prob.x.astype(dt), dev)
             y = jax.device_put(prob.y.astype(dt), dev)
-            params = (jax.device_put(prob.w0.astype(dt), dev), jax.device_put(np.asarray(prob.b0, dt), dev))
+            init = (jax.device_put(prob.w0.astype(dt), dev), jax.device_put(np.asarray(prob.b0, dt), dev))
 
-            def one(p: Params) -> tuple[jax.Array, Callable[[], Params]]:
-                loss, w, b = step(p[0], p[1], x, y, cfg.lr)
-                return loss, lambda: (w, b)
+        def one(p: Params) -> tuple[jax.Array, Callable[[], Params]]:
+            loss, w, b = step(p[0], p[1], x, y, cfg.lr)
+            return loss, lambda: (w, b)
 
-            return run_epochs(one, params, cfg, self.read, jax.block_until_ready)
+        def train() -> Trace[Params]:
+            with _jax.precision(cfg.dtype):  # traces made here see float64 when asked for
+                return run_epochs(one, init, cfg, self.read, jax.block_until_ready)
+
+        return train
 
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray

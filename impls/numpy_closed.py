@@ -34,18 +34,21 @@ class NumpyClosed(BackendBase):
         """Copy out (w, b)."""
         return params[0].astype(np.float64), float(params[1])
 
-    def _fit(self, prob: Problem, cfg: TrainConfig, device: str) -> Trace[Params]:
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dt = np.dtype(cfg.dtype)
         x, y = prob.x.astype(dt), prob.y.astype(dt)
-        params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
         lr = dt.type(cfg.lr)
 
         def step(p: Params) -> tuple[np.ndarray, Callable[[], Params]]:
             loss, gw, gb = loss_and_grad(p[0], p[1], x, y)
             return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
 
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
-            return run_epochs(step, params, cfg, self.read)
+        def train() -> Trace[Params]:
+            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
+                return run_epochs(step, params, cfg, self.read)
+
+        return train
 
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray

@@ -1,7 +1,8 @@
 """The training contract, written once: the epoch loop, the stop rule, history, divergence.
 
 Backends that step from Python hand ``run_epochs`` a step function; backends that compile
-the whole loop implement ``_fit`` themselves and are held to the same contract by the tests.
+the whole loop implement it in ``_prepare`` themselves and are held to the same contract by
+the tests.
 """
 
 from __future__ import annotations
@@ -109,11 +110,23 @@ class BackendBase(ABC):
 
     def fit(self, x: ArrayLike, y: ArrayLike, cfg: TrainConfig | None = None) -> FitResult:
         """Train from cfg's init on (x, y); see TrainConfig for the semantics."""
+        return self.prepare(x, y, cfg)()
+
+    def prepare(self, x: ArrayLike, y: ArrayLike, cfg: TrainConfig | None = None) -> Callable[[], FitResult]:
+        """Validate (x, y, cfg) and put the data on the device; the callable trains from the init.
+
+        Each call of the callable is one whole fit from cfg's init, so benchmarks can time
+        training alone, again and again, with validation and host-to-device copies outside.
+        """
         cfg = cfg if cfg is not None else TrainConfig()
         xs, ys = as_xy(x, y)
         w0, b0 = cfg.initial_params(xs.shape[1])
         device = self.resolve_device(cfg.device)
-        trace = self._fit(Problem(xs, ys, w0, b0), cfg, device)
+        train = self._prepare(Problem(xs, ys, w0, b0), cfg, device)
+        return lambda: self._result(train(), cfg, device, xs.shape[1])
+
+    def _result(self, trace: Trace[Any], cfg: TrainConfig, device: str, d: int) -> FitResult:
+        """Turn a loop's Trace into a FitResult, flagging divergence the loop could not see."""
         w, b = self.read(trace.params)
         stop = trace.stop_reason
         if stop != "diverged" and not (np.all(np.isfinite(w)) and math.isfinite(b)):
@@ -123,9 +136,8 @@ class BackendBase(ABC):
                 f"{self.name}: gradient descent diverged after {trace.epochs} epoch(s) "
                 f"(lr={cfg.lr}); try a smaller learning rate",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        d = xs.shape[1]
         return FitResult(
             w=np.asarray(w, dtype=np.float64).reshape(d),
             b=float(b),
@@ -180,8 +192,11 @@ class BackendBase(ABC):
         """Copy parameters in this backend's form to (w as float64 array, b as float)."""
 
     @abstractmethod
-    def _fit(self, prob: Problem, cfg: TrainConfig, device: str) -> Trace[Any]:
-        """Run the training loop on ``device``; time only the loop, device work included."""
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Any]]:
+        """Put the data on ``device``; return a loop that starts from the init each call.
+
+        The loop times itself (Trace.seconds) and stops the clock only when device work is done.
+        """
 
     @abstractmethod
     def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
