@@ -48,7 +48,7 @@ def autograd_loss_and_grad(
     loss = mse(wt, bt, torch.from_numpy(x), torch.from_numpy(y))
     loss.backward()
     assert wt.grad is not None and bt.grad is not None
-    return float(loss), wt.grad.numpy(), float(bt.grad)
+    return float(loss.detach()), wt.grad.numpy(), float(bt.grad)
 
 
 Params = tuple[torch.Tensor, torch.Tensor]

@@ -1,0 +1,120 @@
+"""The training contract, held for every backend: agreement, convergence, stop rule, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import build, lstsq, optimal_lr
+
+import impls
+
+ONE = impls.make_linear(size=100, seed=3)
+TWO = impls.make_linear(w=[0.3, -0.7], b=0.2, size=150, seed=4)
+
+
+def fit(backend: impls.BackendBase, data: tuple[np.ndarray, np.ndarray], **cfg: object) -> impls.FitResult:
+    """Fit quietly (divergence warnings are asserted where they matter)."""
+    return backend.fit(*data, impls.TrainConfig(**cfg))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("data", [ONE, TWO], ids=["d1", "d2"])
+def test_float64_trajectory_matches_numpy_closed(backend, device, data):
+    ref = fit(build("numpy-closed"), data, epochs=120, tol=1e-3)
+    got = fit(backend, data, epochs=120, tol=1e-3, device=device)
+    assert got.epochs == ref.epochs and got.stop_reason == ref.stop_reason
+    np.testing.assert_allclose(got.losses, ref.losses, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.ws, ref.ws, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.bs, ref.bs, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got.w, ref.w, rtol=0, atol=1e-10)
+    assert got.loss == pytest.approx(ref.loss, abs=1e-10)
+
+
+def test_float32_within_1e4_of_float64(backend, device):
+    ref = fit(build("numpy-closed"), TWO, epochs=150, tol=0)
+    got = fit(backend, TWO, epochs=150, tol=0, dtype="float32", device=device)
+    assert got.dtype == "float32" and got.epochs == 150
+    np.testing.assert_allclose(got.losses, ref.losses, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(got.ws, ref.ws, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(got.bs, ref.bs, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("data", [ONE, TWO], ids=["d1", "d2"])
+def test_converges_to_least_squares_optimum(backend, device, data):
+    lr, rate = optimal_lr(data[0])
+    epochs = math.ceil(math.log(1e-12) / math.log(rate))  # distance shrinks by `rate` per epoch
+    got = fit(backend, data, lr=lr, epochs=epochs, tol=0, device=device, record_history=False)
+    w_opt, b_opt = lstsq(*data)
+    assert got.stop_reason == "max_epochs" and got.epochs == epochs
+    np.testing.assert_allclose(got.w, w_opt, rtol=0, atol=1e-8)
+    assert got.b == pytest.approx(b_opt, abs=1e-8)
+
+
+def test_tutorial_defaults(backend, device):
+    got = backend.fit(*impls.make_linear(), impls.TrainConfig(device=device))
+    assert round(float(got.w[0]), 1) == 0.3 and round(got.b, 1) == 0.5
+    assert got.stop_reason == "tol" and got.epochs < 500
+    assert got.loss < 5e-5 <= got.losses[-1]
+
+
+def test_history_semantics_first_epoch(backend, device):
+    cfg = impls.TrainConfig(lr=0.2, epochs=3, tol=0, init=([0.9, 0.1], -0.4), device=device)
+    got = backend.fit(*TWO, cfg)
+    x, y = TWO
+    r = x @ np.array([0.9, 0.1]) - 0.4 - y
+    assert got.losses.shape == (3,) and got.ws.shape == (3, 2) and got.bs.shape == (3,)
+    assert got.losses[0] == pytest.approx(np.mean(r**2), rel=1e-12)
+    np.testing.assert_allclose(got.ws[0], [0.9, 0.1] - 0.2 * 2 * (r @ x) / len(y), rtol=1e-12)
+    assert got.bs[0] == pytest.approx(-0.4 - 0.2 * 2 * r.mean(), rel=1e-12)
+    np.testing.assert_array_equal(got.w, got.ws[-1])
+
+
+def test_tol_stop_makes_no_update_on_the_stopping_epoch(backend, device):
+    got = fit(backend, ONE, tol=1e-3, device=device)
+    assert got.stop_reason == "tol"
+    assert len(got.losses) == len(got.ws) == got.epochs
+    assert got.loss < 1e-3 <= got.losses.min()
+    np.testing.assert_array_equal(got.w, got.ws[-1])
+
+
+def test_without_history_same_result(backend, device):
+    full = fit(backend, ONE, epochs=50, tol=0, device=device)
+    bare = fit(backend, ONE, epochs=50, tol=0, device=device, record_history=False)
+    assert bare.losses is None and bare.ws is None and bare.bs is None
+    np.testing.assert_allclose(bare.w, full.w, rtol=0, atol=1e-12)
+    assert (bare.b, bare.loss, bare.epochs) == pytest.approx((full.b, full.loss, full.epochs), abs=1e-12)
+
+
+def test_prepared_fit_repeats_from_the_init(backend, device):
+    run = backend.prepare(*ONE, impls.TrainConfig(epochs=30, tol=0, device=device))
+    first, second = run(), run()
+    np.testing.assert_array_equal(first.losses, second.losses)
+    np.testing.assert_array_equal(first.w, second.w)
+    assert first.seconds > 0
+
+
+def test_same_init_for_every_backend_from_seed(backend_name):
+    w0, b0 = impls.TrainConfig(seed=7).initial_params(2)
+    got = build(backend_name).fit(*TWO, impls.TrainConfig(seed=7, epochs=1, tol=0))
+    x, y = TWO
+    r = x @ w0 + b0 - y
+    assert got.losses[0] == pytest.approx(np.mean(r**2), rel=1e-12)
+
+
+def test_divergence_is_reported_not_raised(backend, device):
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        got = fit(backend, ONE, lr=50.0, epochs=500, device=device)
+    assert got.stop_reason == "diverged"
+    assert got.epochs < 500
+    assert np.all(np.isfinite(got.losses))
+    assert not math.isfinite(got.loss) or not np.all(np.isfinite(got.w))
+
+
+def test_cuda_request_without_cuda_names_the_problem(backend_name):
+    backend = build(backend_name)
+    if "cuda" in backend.devices():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises((ValueError, RuntimeError), match="cuda"):
+        backend.fit(*ONE, impls.TrainConfig(device="cuda"))
+    assert backend.resolve_device("auto") == "cpu"

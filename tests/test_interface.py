@@ -1,0 +1,171 @@
+"""Configuration, data generation, the registry, and bad input: clear errors before any framework."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import build
+
+import impls
+from impls.trainer import BackendBase, Problem, Trace
+
+
+def test_make_linear_is_seeded_float64_and_shaped():
+    x, y = impls.make_linear()
+    assert x.shape == (100,) and y.shape == (100,) and x.dtype == y.dtype == np.float64
+    assert np.all((x >= 0) & (x < 1))
+    assert np.all(np.abs(y - (0.3 * x + 0.5)) <= 0.01)
+    x2, y2 = impls.make_linear()
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(impls.make_linear(seed=1)[0], x)
+    xd, yd = impls.make_linear(w=[1.0, 2.0, 3.0], b=0.0, size=10, noise=0.0)
+    assert xd.shape == (10, 3)
+    np.testing.assert_allclose(yd, xd @ [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": 0}, "size"),
+        ({"size": -5}, "size"),
+        ({"noise": -1.0}, "noise"),
+        ({"w": []}, "w must"),
+        ({"w": float("nan")}, "w must"),
+    ],
+)
+def test_make_linear_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        impls.make_linear(**kwargs)
+
+
+def test_config_defaults_are_the_tutorials():
+    cfg = impls.TrainConfig()
+    assert (cfg.lr, cfg.epochs, cfg.tol, cfg.init, cfg.seed) == (0.1, 500, 5e-5, None, 0)
+    assert (cfg.dtype, cfg.device, cfg.record_history) == ("float64", "cpu", True)
+    with pytest.raises(AttributeError):
+        cfg.lr = 0.2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 0}, "lr"),
+        ({"lr": -0.1}, "lr"),
+        ({"lr": float("inf")}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 2.5}, "epochs"),
+        ({"tol": -1e-3}, "tol"),
+        ({"dtype": "float16"}, "float32, float64"),
+        ({"device": "tpu"}, "cpu, cuda, auto"),
+        ({"init": (1.0,)}, "init"),
+        ({"init": ([1.0, float("nan")], 0.0)}, "init"),
+        ({"seed": "x"}, "seed"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        impls.TrainConfig(**kwargs)
+
+
+def test_init_is_shared_and_seeded():
+    a = impls.TrainConfig(seed=3).initial_params(2)
+    b = impls.TrainConfig(seed=3).initial_params(2)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1] == b[1] and np.all((a[0] >= 0) & (a[0] < 1))
+    w0, b0 = impls.TrainConfig(init=(0.5, 0.25)).initial_params(1)
+    np.testing.assert_array_equal(w0, [0.5])
+    assert b0 == 0.25
+
+
+def test_unknown_backend_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown backend 'nope'") as err:
+        impls.get_backend("nope")
+    for name in impls.backend_names():
+        assert name in str(err.value)
+
+
+def test_registry_holds_the_contract_names():
+    assert {"torch-autograd", "torch-nograd", "jax-grad", "numpy-closed"} <= set(impls.backend_names())
+    assert "numpy-closed" in impls.available_backends()
+
+
+X, Y = impls.make_linear(size=20, seed=0)
+BAD_INPUTS = [
+    ("lengths", X, Y[:-1], None, "different lengths: 20 and 19"),
+    ("empty", np.array([]), np.array([]), None, "empty"),
+    ("nan in x", np.where(np.arange(20) == 4, np.nan, X), Y, None, "x has 1 non-finite"),
+    ("inf in y", X, np.where(np.arange(20) == 2, np.inf, Y), None, "y has 1 non-finite"),
+    ("y 2-D", X, Y.reshape(20, 1), None, "y must be 1-D"),
+    ("x 3-D", X.reshape(20, 1, 1), Y, None, "x must be 1-D .* or 2-D"),
+    ("init size", X.reshape(20, 1), Y, ([0.1, 0.2], 0.0), "init has 2 weight"),
+    ("not numeric", ["a"] * 20, Y, None, "x must be numeric"),
+]
+
+
+@pytest.mark.parametrize(("case", "x", "y", "init", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_is_a_clear_value_error(backend_name, case, x, y, init, message):
+    backend = build(backend_name)
+    with pytest.raises(ValueError, match=message):
+        backend.fit(x, y, impls.TrainConfig(init=init, epochs=5))
+    if init is None:
+        with pytest.raises(ValueError, match=message):
+            backend.loss_and_grad(np.zeros(1), 0.0, x, y)
+
+
+def test_loss_and_grad_rejects_wrong_w_size(backend_name):
+    with pytest.raises(ValueError, match="w has 2 value"):
+        build(backend_name).loss_and_grad([0.1, 0.2], 0.0, X, Y)
+
+
+class _Overflowing(BackendBase):
+    """A loop whose final update overflows, after the last loss it checked was finite."""
+
+    name = "test-overflowing"
+    framework = "numpy"
+
+    def read(self, params):
+        return params
+
+    def _prepare(self, prob: Problem, cfg, device):
+        return lambda: Trace((np.array([np.inf]), 0.0), 1.0, cfg.epochs, "max_epochs", None, None, None, 0.1)
+
+    def _loss_and_grad(self, w, b, x, y):
+        raise NotImplementedError
+
+
+def test_non_finite_parameters_after_the_last_epoch_count_as_diverged():
+    with pytest.warns(RuntimeWarning, match="test-overflowing: gradient descent diverged"):
+        got = _Overflowing().fit(X, Y, impls.TrainConfig(epochs=3))
+    assert got.stop_reason == "diverged"
+
+
+def test_import_impls_needs_neither_torch_nor_jax():
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["torch"] = None  # makes `import torch` raise ImportError
+        sys.modules["jax"] = None
+        import impls
+        x, y = impls.make_linear()
+        res = impls.get_backend("numpy-closed").fit(x, y)
+        assert res.stop_reason == "tol", res
+        for name in ("torch-nograd", "jax-grad"):
+            try:
+                impls.get_backend(name)
+            except impls.BackendUnavailable as e:
+                assert "torch" in str(e) or "jax" in str(e), e
+            else:
+                raise SystemExit(f"{name} built without its framework")
+            assert impls.unavailable_reason(name)
+        print("ok", sorted(impls.available_backends()))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "numpy-closed" in out.stdout and "torch-nograd" not in out.stdout
