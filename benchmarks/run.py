@@ -1,0 +1,330 @@
+"""Reproduce the tutorial on every backend from the same data and init; table, verdict, figures.
+
+Exit status 0 when every backend agrees with the float64 reference (numpy-closed), 1 when one
+disagrees, diverges or fails. Everything shown is saved to run.json, and the figures are drawn
+from that file alone (``python -m benchmarks.figures run.json`` redraws them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import impls
+from impls import Backend, FitResult, TrainConfig
+
+from .common import UsageError, atomic_write_json, versions
+
+REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
+# Allowed |value - reference| / max(1, |reference|) on w, b and the loss, at every shared epoch.
+# float64 backends differ only in summation order; float32 ones drift ~1e-7 a step from float64.
+TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
+# run options passed on as impls.get_backend(name, **options) when set (not None).
+BACKEND_OPTIONS: tuple[str, ...] = ()
+HISTORY_POINTS = 5000  # run.json keeps at most this many epochs per backend, evenly strided
+DATA_POINTS = 1000  # and at most this many data points: enough to draw them
+
+
+@dataclass
+class Outcome:
+    """One backend's fit (None if it raised) and how it compares with the reference."""
+
+    name: str
+    result: FitResult | None
+    about: dict[str, str]  # framework and version, for the record
+    status: str = "ok"  # ok | disagrees | diverged | error
+    error: str = ""
+    deviation: float = math.nan
+    notes: list[str] = field(default_factory=list)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``gdbench run``; the defaults are the tutorial's."""
+    d = TrainConfig()
+    p.add_argument("--backends", default="all", help="comma-separated names, or all available backends")
+    p.add_argument("--size", type=_number(int, 1), default=100, help="number of data points")
+    p.add_argument("--w", type=_weights, default="0.3", help="true weight: one value, or one per feature")
+    p.add_argument("--b", type=_number(float), default=0.5, help="true bias")
+    p.add_argument("--noise", type=_number(float, 0), default=0.01, help="half-width of the uniform noise")
+    p.add_argument("--features", type=_number(int, 1), default=None, help="features d; None: one per --w")
+    p.add_argument("--lr", type=_number(float, 0, strict=True), default=d.lr, help="learning rate")
+    p.add_argument("--epochs", type=_number(int, 1), default=d.epochs, help="most epochs to run")
+    p.add_argument("--tol", type=_number(float, 0), default=d.tol, help="stop below this loss; 0: never")
+    p.add_argument("--dtype", choices=impls.DTYPES, default=d.dtype, help="precision of training")
+    p.add_argument("--device", choices=impls.DEVICES, default=d.device, help="where to train")
+    p.add_argument("--seed", type=_number(int, 0), default=d.seed, help="seed of the data and the init")
+    p.add_argument("--out", type=Path, default=Path("results/run"), help="folder for figures and run.json")
+    p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Train every selected backend, print the table and verdict, write run.json and figures."""
+    x, y, w_true = _data(args)
+    try:
+        cfg = TrainConfig(lr=args.lr, epochs=args.epochs, tol=args.tol, seed=args.seed,
+                          dtype=args.dtype, device=args.device)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    options = {k: getattr(args, k) for k in BACKEND_OPTIONS if getattr(args, k, None) is not None}
+    backends, skipped = select(args.backends, args.device, options)
+    for name, why in skipped:
+        print(f"note: skipping {name}: {why}", file=sys.stderr)
+    print(f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
+          f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on {cfg.device}",
+          file=sys.stderr)
+    outcomes = [train(name, be, x, y, cfg, args.verbose) for name, be in backends]
+    ref = reference(outcomes, x, y, cfg)
+    for o in outcomes:
+        judge(o, ref, TOLERANCE[cfg.dtype])
+    record = run_record(args, cfg, x, y, w_true, outcomes, skipped)
+    atomic_write_json(args.out / "run.json", record)  # first, so the figures can always be redrawn
+    from . import figures  # matplotlib is needed here only, not by every gdbench command
+
+    written = [p.name for p in figures.write_figures(record, args.out)]
+    print(table(record))
+    print(f"wrote {args.out / 'run.json'}, {', '.join(written)}")
+    return verdict(outcomes, cfg)
+
+
+def select(
+    spec: str, device: str, options: dict[str, Any]
+) -> tuple[list[tuple[str, Backend]], list[tuple[str, str]]]:
+    """Build the requested backends; one named that cannot run is a usage error, else it is skipped."""
+    names = impls.backend_names()
+    named = spec.strip().lower() != "all"
+    wanted = list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip())) if named else names
+    unknown = [s for s in wanted if s not in names]
+    if unknown or not wanted:
+        what = f"unknown backend {', '.join(map(repr, unknown))}" if unknown else "no backend named"
+        raise UsageError(f"{what}; valid names: {', '.join(names)}, or all")
+    built, skipped = [], []
+    for name in wanted:
+        try:
+            be = impls.get_backend(name, **options)
+            usable = be.devices() if hasattr(be, "devices") else ["cpu"]
+            why = "" if device in ("auto", *usable) else (
+                f"device {device!r} is not usable here (usable: {', '.join(usable)})")
+        except impls.BackendUnavailable as e:
+            why = f"unavailable: {e}"
+        if not why:
+            built.append((name, be))
+        elif named:
+            raise UsageError(f"backend {name!r}: {why}")
+        else:
+            skipped.append((name, why))
+    if not built:
+        raise UsageError("no backend can run here: " + "; ".join(f"{n}: {w}" for n, w in skipped))
+    return built, skipped
+
+
+def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, verbose: bool) -> Outcome:
+    """One backend's fit with its warnings caught: divergence goes in the table, not a warning dump."""
+    print(f"  {name:<16} training ...", end="", file=sys.stderr, flush=True)
+    out = Outcome(name, None, {"framework": str(getattr(be, "framework", "?")),
+                               "version": str(be.version()) if hasattr(be, "version") else "?"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
+        try:
+            out.result = r = be.fit(x, y, cfg)
+        except Exception as e:  # one broken backend must not hide the others' results
+            out.status, out.error = "error", f"{type(e).__name__}: {e}"
+    diverged = out.result is not None and out.result.stop_reason == "diverged"
+    said = (str(w.message) for w in caught)
+    out.notes = list(dict.fromkeys(m for m in said if not (diverged and "diverged" in m)))  # once each
+    print(f" {f'{r.epochs} epochs, {r.stop_reason}, {r.seconds:.3f} s' if out.result else out.error}",
+          file=sys.stderr)
+    for note in out.notes:
+        print(f"    note: {note}", file=sys.stderr)
+    if verbose and out.result is not None and r.losses is not None and r.ws is not None and r.bs is not None:
+        for i in range(0, len(r.losses), 5):  # the tutorial's lines, read back from the history
+            print(f"    {i:03d} w = {_vec(r.ws[i], '.5f')}, b = {r.bs[i]:.5f} loss = {r.losses[i]:.5f}",
+                  file=sys.stderr)
+    return out
+
+
+def reference(outcomes: list[Outcome], x: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> FitResult:
+    """numpy-closed in float64 on the CPU from the same init: reused if it just ran so, else run."""
+    for o in outcomes:
+        if o.name == REFERENCE and o.result is not None and cfg.dtype == "float64":
+            return o.result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a diverging reference is judged below
+        return impls.get_backend(REFERENCE).fit(x, y, dataclasses.replace(cfg, dtype="float64", device="cpu"))
+
+
+def judge(o: Outcome, ref: FitResult, tol: float) -> None:
+    """Set the outcome's status and its largest relative deviation from the reference."""
+    r = o.result
+    if r is None:
+        return
+    if r.stop_reason == "diverged":
+        o.status = "diverged"
+        return
+    o.deviation = deviation(r, ref)
+    if r.stop_reason != ref.stop_reason or not o.deviation <= tol:  # NaN deviates too
+        o.status = "disagrees"
+
+
+def deviation(r: FitResult, ref: FitResult) -> float:
+    """Largest |r - ref| / max(1, |ref|) over the shared epochs' loss, w, b, and the final ones."""
+
+    def rows(f: FitResult) -> np.ndarray:
+        if f.losses is None or f.ws is None or f.bs is None:
+            return np.empty((0, 2 + f.w.size))
+        return np.column_stack([f.losses, f.ws, f.bs])
+
+    a, b = rows(r), rows(ref)
+    k = min(len(a), len(b))
+    pairs = [(a[:k].ravel(), b[:k].ravel())]
+    if r.epochs == ref.epochs:  # runs that stop an epoch apart end an update apart: compare history only
+        pairs.append((np.r_[r.loss, r.w, r.b], np.r_[ref.loss, ref.w, ref.b]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        devs = np.concatenate([np.abs(u - v) / np.maximum(1.0, np.abs(v)) for u, v in pairs])
+    return float(np.max(devs, initial=0.0)) if np.all(np.isfinite(devs)) else math.inf
+
+
+def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The exact least-squares (w, b) and its loss, from lstsq on [x, 1]."""
+    a = np.column_stack([x, np.ones(len(x))])
+    theta = np.linalg.lstsq(a, y, rcond=None)[0]
+    return theta[:-1], float(theta[-1]), float(np.mean((a @ theta - y) ** 2))
+
+
+def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
+    """Print the tolerance and the closing lines; 0 if every backend agrees, 1 otherwise."""
+    tol = TOLERANCE[cfg.dtype]
+    print(f"tolerance ({cfg.dtype}): |value - {REFERENCE} float64| <= {tol:g} x max(1, |value|) for w, b "
+          f"and the loss at every shared epoch (float64: {TOLERANCE['float64']:g}, "
+          f"float32: {TOLERANCE['float32']:g})")
+    bad = {s: [o for o in outcomes if o.status == s] for s in ("diverged", "disagrees", "error")}
+    if bad["diverged"]:
+        names = ", ".join(o.name for o in bad["diverged"])
+        print(f"diverged: {names} (lr={cfg.lr:g}); try a smaller --lr")
+    if bad["disagrees"]:
+        worst = ", ".join(f"{o.name} (by {o.deviation:.2g})" for o in bad["disagrees"])
+        print(f"disagree with {REFERENCE}: {worst}")
+    if bad["error"]:
+        print("failed: " + "; ".join(f"{o.name}: {o.error}" for o in bad["error"]))
+    failed = sum(map(len, bad.values()))
+    if not failed:
+        print(f"verdict: all {len(outcomes)} backends agree")
+        return 0
+    print(f"verdict: the backends do NOT agree ({failed} of {len(outcomes)} diverged, disagree or failed)")
+    return 1
+
+
+def run_record(args: argparse.Namespace, cfg: TrainConfig, x: np.ndarray, y: np.ndarray, w_true: list[float],
+               outcomes: list[Outcome], skipped: list[tuple[str, str]]) -> dict[str, Any]:
+    """Everything the table and figures show, as strict JSON data (non-finite numbers become null)."""
+    w_opt, b_opt, loss_opt = optimum(x, y)
+    w0, b0 = cfg.initial_params(x.shape[1])
+    results = []
+    for o in outcomes:
+        item: dict[str, Any] = {"backend": o.name, **o.about, "status": o.status, "error": o.error or None,
+                                "notes": o.notes, "deviation": _num(o.deviation)}
+        if (r := o.result) is not None:
+            hist = [h if h is not None else np.empty(0) for h in (r.losses, r.ws, r.bs)]
+            step = max(1, math.ceil(len(hist[0]) / HISTORY_POINTS))
+            item.update(w=_nums(r.w), b=_num(r.b), loss=_num(r.loss), epochs=r.epochs,
+                        stop_reason=r.stop_reason, seconds=r.seconds, device=r.device, dtype=r.dtype,
+                        distance_to_optimum=_num(math.hypot(float(np.linalg.norm(r.w - w_opt)), r.b - b_opt)),
+                        info={k: str(v) for k, v in r.info.items()},
+                        history={"stride": step, "loss": _nums(hist[0][::step]),
+                                 "w": [_nums(v) for v in hist[1][::step]], "b": _nums(hist[2][::step])})
+        results.append(item)
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k[0] != "_"},
+        "data": {"w": w_true, "b": args.b, "size": args.size, "noise": args.noise, "features": x.shape[1],
+                 "seed": args.seed, "x": [_nums(v) for v in x[:DATA_POINTS]], "y": _nums(y[:DATA_POINTS])},
+        "train": {**dataclasses.asdict(cfg), "init": [_nums(w0), b0]},
+        "reference": REFERENCE,
+        "tolerance": TOLERANCE[cfg.dtype],
+        "optimum": {"w": _nums(w_opt), "b": b_opt, "loss": loss_opt},
+        "results": results,
+        "skipped": [{"backend": n, "reason": why} for n, why in skipped],
+        "versions": versions(),
+    }
+
+
+def table(record: dict[str, Any]) -> str:
+    """The results of a run record as an aligned text table."""
+    rows = [["backend", "w", "b", "final loss", "epochs", "stop", "time (s)", "|θ-θ*|", "vs ref", "agrees"]]
+    for r in record["results"]:
+        if r.get("epochs") is None:
+            rows.append([r["backend"], "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
+            continue
+        rows.append([r["backend"], _vec(r["w"], ".6g"), _fmt(r["b"], ".6g"), _fmt(r["loss"], ".3e"),
+                     str(r["epochs"]), r["stop_reason"], f"{r['seconds']:.3f}",
+                     _fmt(r["distance_to_optimum"], ".2e"), _fmt(r["deviation"], ".1e"),
+                     "yes" if r["status"] == "ok" else "NO"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    opt = record["optimum"]
+    lines.append(f"θ* = least-squares optimum: w = {_vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
+                 f"loss {opt['loss']:.3e}; |θ-θ*| is each fit's distance to it")
+    return "\n".join(lines)
+
+
+def _data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The tutorial's data: x as (n, d), y, and the true weights."""
+    d = args.features if args.features is not None else len(args.w)
+    if len(args.w) not in (1, d):
+        raise UsageError(f"--w has {len(args.w)} values but --features is {d}; give one value or {d}")
+    w = args.w * d if len(args.w) == 1 else args.w
+    try:
+        x, y = impls.make_linear(w=w[0] if d == 1 else w, b=args.b, size=args.size, noise=args.noise,
+                                 seed=args.seed)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return x.reshape(len(y), d), y, w
+
+
+def _number(kind: type, low: float | None = None, strict: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite int or float, at least (or above, if strict) ``low``."""
+    need = f"a finite {'integer' if kind is int else 'number'}" + (
+        "" if low is None else f" {'>' if strict else '>='} {low:g}")
+
+    def parse(s: str) -> Any:
+        try:
+            v = kind(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {need}, got {s!r}") from None
+        if not math.isfinite(v) or (low is not None and (v < low or (strict and v == low))):
+            raise argparse.ArgumentTypeError(f"expected {need}, got {s!r}")
+        return v
+
+    return parse
+
+
+def _weights(s: str) -> list[float]:
+    return [_number(float)(p) for p in s.split(",")]
+
+
+def _num(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+def _nums(a: Any) -> list[float | None]:
+    return [_num(float(v)) for v in np.asarray(a, dtype=np.float64).reshape(-1)]
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def _vec(w: Any, spec: str) -> str:
+    """One weight as a number, several as a list, more than three shortened."""
+    vals = [_fmt(None if v is None else float(v), spec) for v in np.asarray(w, dtype=object).ravel()]
+    return vals[0] if len(vals) == 1 else "[" + ", ".join(vals[:3] + (["…"] if len(vals) > 3 else [])) + "]"
