@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from .common import UsageError
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "run": "run",
+    "check": "check",
+    "list": "listing",
+}
 
 
 class _Parser(argparse.ArgumentParser):
