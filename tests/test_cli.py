@@ -1,0 +1,229 @@
+"""End-to-end tests of ``gdbench run``, ``check`` and ``list``, mostly through cli.main in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_backends import Skewed, unavailable
+
+import impls
+from benchmarks import figures
+from benchmarks.cli import main
+
+FIGURES = ("data.png", "loss.png", "params.png")
+SMALL = ["--size", "40", "--epochs", "60"]  # where the test is not about the tutorial's defaults
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def gdbench(*argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+@contextlib.contextmanager
+def registered(name: str, factory: impls.registry.Factory) -> Iterator[None]:
+    """A test backend in the registry for the duration of the block only."""
+    impls.register_backend(name, factory)
+    try:
+        yield
+    finally:
+        impls.unregister_backend(name)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, Path]:
+    """``gdbench run`` with the tutorial's defaults, run once, with one registered backend missing."""
+    out = tmp_path_factory.mktemp("default")
+    with registered("cli-missing", unavailable):
+        rc, stdout, stderr = gdbench("run", "--out", str(out))
+    return rc, stdout, stderr, out
+
+
+def test_default_run_agrees_and_writes_figures_and_json(default_run):
+    rc, stdout, stderr, out = default_run
+    assert rc == 0, stdout + stderr
+    available = impls.available_backends()
+    assert "note: skipping cli-missing: unavailable: framework 'nowhere' is not installed" in stderr
+    rows = {line.split()[0]: line for line in stdout.splitlines() if line.strip()}
+    for name in available:
+        assert rows[name].endswith(" yes"), rows[name]
+        assert f"  {name}" in stderr  # its progress line
+    assert "tolerance (float64)" in stdout and "1e-10" in stdout
+    assert stdout.strip().splitlines()[-1] == f"verdict: all {len(available)} backends agree"
+    for name in FIGURES:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run = json.loads((out / "run.json").read_text())
+    assert run["train"]["lr"] == 0.1 and run["train"]["epochs"] == 500 and run["data"]["size"] == 100
+    assert [r["backend"] for r in run["results"]] == available
+    assert "cli-missing" in [s["backend"] for s in run["skipped"]]
+    for r in run["results"]:
+        assert r["status"] == "ok" and r["stop_reason"] == "tol"
+        assert len(r["history"]["loss"]) == len(r["history"]["b"]) == r["epochs"] > 0
+        assert r["distance_to_optimum"] < 0.05
+    assert {"python", "numpy", "torch", "jax"} <= set(run["versions"])
+
+
+def test_figures_redraw_from_run_json_alone(default_run, tmp_path):
+    out = default_run[3]
+    assert figures.main([str(out / "run.json"), "--out", str(tmp_path)]) == 0
+    for name in FIGURES:  # drawn from the saved data only, so byte for byte the same
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+@pytest.mark.parametrize(("shift", "rc"), [(0.0, 0), (0.05, 1)], ids=["faithful", "wrong"])
+def test_a_backend_that_disagrees_fails_the_run(tmp_path, shift, rc):
+    with registered("cli-skewed", lambda **o: Skewed("cli-skewed", shift=shift)):
+        got, stdout, _ = gdbench("run", "--backends", "numpy-closed,cli-skewed", *SMALL,
+                                 "--out", str(tmp_path))
+    assert got == rc, stdout
+    statuses = {r["backend"]: r["status"] for r in json.loads((tmp_path / "run.json").read_text())["results"]}
+    assert statuses == {"numpy-closed": "ok", "cli-skewed": "ok" if rc == 0 else "disagrees"}
+    assert ("disagree with numpy-closed: cli-skewed" in stdout) == (rc == 1)
+
+
+def test_float32_run_agrees_within_its_tolerance(tmp_path):
+    rc, stdout, _ = gdbench("run", "--backends", "numpy-closed,torch-nograd", "--dtype", "float32",
+                            "--features", "2", *SMALL, "--out", str(tmp_path))
+    assert rc == 0, stdout
+    assert "tolerance (float32)" in stdout and "0.0001" in stdout
+
+
+def test_divergence_is_reported_per_backend_and_exits_1(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rc, stdout, stderr = gdbench("run", "--lr", "50", "--backends", "numpy-closed,torch-nograd",
+                                     "--out", str(tmp_path))
+    assert rc == 1
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert "Warning" not in stderr
+    rows = [line for line in stdout.splitlines() if line.startswith(("numpy-closed ", "torch-nograd "))]
+    assert len(rows) == 2 and all(" diverged " in row for row in rows)
+    assert "diverged: numpy-closed, torch-nograd (lr=50)" in stdout
+    for name in FIGURES:
+        assert (tmp_path / name).stat().st_size > 0
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert all(r["stop_reason"] == "diverged" and r["history"]["loss"] for r in run["results"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["run", "--backends", "numpy-closed,nope"], ["unknown backend 'nope'", "numpy-closed", "jax-grad"]),
+        (["run", "--size", "-5"], ["--size", ">= 1", "-5"]),
+        (["run", "--dtype", "float16"], ["--dtype", "float16", "float32", "float64"]),
+        (["run", "--lr", "0"], ["--lr", "> 0"]),
+        (["run", "--lr", "-1"], ["argument --lr: expected a finite number > 0, got '-1'"]),
+        (["run", "--lr", "nan"], ["--lr", "finite"]),
+        (["run", "--device", "tpu"], ["--device", "cpu", "cuda", "auto"]),
+        (["run", "--features", "2", "--w", "1,2,3"], ["--w has 3 values", "--features is 2"]),
+        (["run", "--backends", "numpy-closed", "--device", "cuda"], ["numpy-closed", "cuda", "usable: cpu"]),
+        (["check", "--backends", "nope"], ["unknown backend 'nope'", "numpy-closed"]),
+        (["bogus"], ["bogus", "run", "check", "list"]),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, argv, words):
+    out = tmp_path / "out"
+    rc, stdout, stderr = gdbench(*argv, "--out", str(out)) if argv[0] == "run" else gdbench(*argv)
+    assert rc == 2 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("gdbench: error: ")
+    assert all(w in stderr for w in words), stderr
+    assert not out.exists()  # refused before anything was trained or written
+
+
+def test_unavailable_backend_named_is_a_usage_error_and_listed_with_why(tmp_path):
+    with registered("cli-missing", unavailable):
+        for command in ("run", "check"):
+            rc, _, stderr = gdbench(command, "--backends", "numpy-closed,cli-missing")
+            assert rc == 2 and stderr.strip() == (
+                "gdbench: error: backend 'cli-missing': unavailable: framework 'nowhere' is not installed "
+                "(pip install nowhere)")
+        rc, stdout, _ = gdbench("list")
+    assert rc == 0 and "cli-missing: unavailable: framework 'nowhere' is not installed" in stdout
+
+
+def test_a_failed_run_leaves_earlier_files_whole(tmp_path, monkeypatch):
+    old = {name: b"earlier " + name.encode() for name in (*FIGURES, "notes.txt")}
+    for name, data in old.items():
+        (tmp_path / name).write_bytes(data)
+
+    def broken(run: dict) -> None:
+        raise KeyboardInterrupt  # as if stopped while drawing the last figure
+
+    monkeypatch.setattr(figures, "params_figure", broken)
+    with pytest.raises(KeyboardInterrupt):
+        gdbench("run", "--backends", "numpy-closed", *SMALL, "--out", str(tmp_path))
+    assert (tmp_path / "params.png").read_bytes() == old["params.png"]
+    assert (tmp_path / "notes.txt").read_bytes() == old["notes.txt"]
+    assert json.loads((tmp_path / "run.json").read_text())["results"][0]["status"] == "ok"
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*old, "run.json"])  # no temporary files
+
+
+def test_check_passes_every_available_backend():
+    rc, stdout, _ = gdbench("check", "--datasets", "1", "--points", "2")
+    assert rc == 0, stdout
+    for name in impls.available_backends():
+        assert any(line.startswith(name + " ") and line.endswith(" ok") for line in stdout.splitlines())
+    assert "tolerance: rel err <= 1e-10" in stdout
+
+
+@pytest.mark.parametrize(("scale", "ok"), [(1.0, True), (1.001, False)], ids=["faithful", "wrong"])
+def test_check_json_fails_a_wrong_gradient(scale, ok):
+    with registered("cli-skewed", lambda **o: Skewed("cli-skewed", scale=scale)):
+        rc, stdout, _ = gdbench("check", "--backends", "numpy-closed,cli-skewed", "--json",
+                                "--datasets", "2", "--points", "2")
+    report = json.loads(stdout)
+    assert rc == (0 if ok else 1) and report["ok"] is ok
+    rows = {r["backend"]: r for r in report["backends"]}
+    assert rows["numpy-closed"]["ok"] and rows["cli-skewed"]["ok"] is ok
+    assert report["tolerance"]["rel_vs_hand_derived"] == 1e-10
+
+
+def test_list_shows_every_backend_with_version_and_devices():
+    rc, stdout, _ = gdbench("list", "--json")
+    rows = {r["backend"]: r for r in json.loads(stdout)["backends"]}
+    assert rc == 0 and list(rows) == impls.backend_names()
+    for name in impls.available_backends():
+        assert rows[name]["available"] and rows[name]["version"] and "cpu" in rows[name]["devices"]
+    rc, stdout, _ = gdbench("list")
+    assert rc == 0 and all(name in stdout for name in impls.backend_names())
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [("run", ["(default: 0.1)", "(default: 500)", "(default: results/run)", "(default: float64)"]),
+     ("check", ["(default: all)", "(default: 6)"]),
+     ("list", ["--json"])],
+)
+def test_help_shows_defaults(command, shown, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert all(s in text for s in shown), text
+
+
+def test_console_script_in_a_subprocess(tmp_path):
+    script = Path(sys.executable).with_name("gdbench")  # installed by pip install -e .
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "benchmarks"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([*cmd, "run", "--backends", "numpy-closed", *SMALL, "--out", str(tmp_path)],
+                        capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "verdict: all 1 backends agree" in ok.stdout and (tmp_path / "loss.png").exists()
+    bad = subprocess.run([sys.executable, "-m", "benchmarks", "run", "--size", "-5"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
+    assert bad.stderr == "gdbench: error: argument --size: expected a finite integer >= 1, got '-5'\n"
