@@ -93,3 +93,26 @@ class TorchLoopBackend(BackendBase):
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
         return autograd_loss_and_grad(w, b, x, y)
+
+
+class TorchBackend(BackendBase):
+    """What a torch backend with its own ``_prepare`` shares: devices, version, reading, gradients."""
+
+    framework = "torch"
+
+    def devices(self) -> list[str]:
+        """CPU, plus CUDA when torch sees a GPU."""
+        return devices()
+
+    def version(self) -> str:
+        """torch's version."""
+        return str(torch.__version__)
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy (w, b) to the host."""
+        return read(params)
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray, float]:
+        return autograd_loss_and_grad(w, b, x, y)

@@ -30,6 +30,10 @@ _REGISTRY: dict[str, Factory] = {
     "torch-nograd": _lazy("torch_nograd", "TorchNograd"),
     "jax-grad": _lazy("jax_grad", "JaxGrad"),
     "numpy-closed": _lazy("numpy_closed", "NumpyClosed"),
+    "jax-fused": _lazy("jax_fused", "JaxFused"),
+    "torch-compile": _lazy("torch_compile", "TorchCompile"),
+    "torch-optim": _lazy("torch_optim", "TorchOptim"),
+    "numpy-moments": _lazy("numpy_moments", "NumpyMoments"),
 }
 
 

@@ -1,0 +1,175 @@
+"""jax-fused: the whole training loop, stop rule and history included, in one jitted call.
+
+``lax.while_loop`` runs ``trainer.run_epochs``'s contract on the device: its carry holds the
+epoch, (w, b), the last loss, a stop code and, when history is recorded, preallocated buffers
+that each epoch writes one row of. Python is entered once per fit instead of once per epoch.
+
+``fit_loop`` is jitted once at module level, so one compiled loop serves every ``fit`` and every
+``prepare()`` with the same shapes, dtype and history capacity. lr, tol, the epoch limit and the
+init are traced arguments. The capacity is static because buffer shapes must be: it is
+``cfg.epochs`` with history (so a new epoch count compiles a new loop) and 0 without (so it
+does not).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from . import _jax
+from .base import StopReason, TrainConfig
+from .trainer import BackendBase, Problem, Trace
+
+Params = tuple[jax.Array, jax.Array]
+RUNNING, TOL, DIVERGED = np.int32(0), np.int32(1), np.int32(2)  # int32, as the carry holds them
+STOPS: dict[int, StopReason] = {0: "max_epochs", 1: "tol", 2: "diverged"}
+trace_count = 0  # times fit_loop has been traced in this process; tests assert it is reused
+
+
+class Carry(NamedTuple):
+    """The loop's state; the history buffers have ``capacity`` rows (none without history)."""
+
+    epoch: jax.Array  # updates made so far
+    w: jax.Array
+    b: jax.Array
+    loss: jax.Array  # loss at the start of the last epoch run
+    stop: jax.Array  # RUNNING, TOL or DIVERGED
+    losses: jax.Array
+    ws: jax.Array
+    bs: jax.Array
+
+
+@partial(jax.jit, static_argnames="capacity")
+def fit_loop(
+    w: jax.Array,
+    b: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    lr: jax.Array,
+    tol: jax.Array,
+    epochs: jax.Array,
+    capacity: int,
+) -> Carry:
+    """Up to ``epochs`` epochs of gradient descent under the shared stop rule, on the device."""
+    global trace_count
+    trace_count += 1  # runs only while tracing
+    value_and_grad = jax.value_and_grad(_jax.mse, argnums=(0, 1))
+
+    def running(c: Carry) -> jax.Array:
+        return (c.epoch < epochs) & (c.stop == RUNNING)
+
+    def epoch(c: Carry) -> Carry:
+        loss, (gw, gb) = value_and_grad(c.w, c.b, x, y)
+        stop = jnp.where(jnp.isfinite(loss), jnp.where(loss < tol, TOL, RUNNING), DIVERGED)
+        go = stop == RUNNING  # the stopping epoch makes no update
+        new_w = jnp.where(go, c.w - lr * gw, c.w)
+        new_b = jnp.where(go, c.b - lr * gb, c.b)
+        losses, ws, bs = c.losses, c.ws, c.bs
+        if capacity:  # a stopping epoch writes a row too; the host slices it off
+            losses, ws, bs = (h.at[c.epoch].set(v) for h, v in ((losses, loss), (ws, new_w), (bs, new_b)))
+        return Carry(c.epoch + go, new_w, new_b, loss, stop, losses, ws, bs)
+
+    start = Carry(
+        jnp.int32(0),
+        w,
+        b,
+        jnp.full((), jnp.nan, x.dtype),
+        RUNNING,
+        jnp.zeros(capacity, x.dtype),
+        jnp.zeros((capacity, w.shape[0]), x.dtype),
+        jnp.zeros(capacity, x.dtype),
+    )
+    return lax.while_loop(running, epoch, start)
+
+
+def threshold(tol: float, dtype: np.dtype) -> np.ndarray:
+    """The smallest ``dtype`` value t >= tol, so that ``loss < t`` in dtype means ``loss < tol`` exactly."""
+    t = np.asarray(tol, dtype=dtype)
+    return t if t >= tol else np.nextafter(t, np.asarray(np.inf, dtype))
+
+
+class JaxFused(BackendBase):
+    """Gradient descent with the epoch loop compiled: one device call per fit."""
+
+    name = "jax-fused"
+    framework = "jax"
+
+    def __init__(self) -> None:
+        self._info: dict[str, object] = {}
+
+    def devices(self) -> list[str]:
+        """CPU, plus a GPU when JAX sees one."""
+        return _jax.devices()
+
+    def version(self) -> str:
+        """jax's version."""
+        return str(jax.__version__)
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy (w, b) to the host."""
+        return _jax.read(params)
+
+    def fit_info(self) -> dict[str, object]:
+        """Compile time paid in prepare() (0 when a compiled loop was reused) and traces so far."""
+        return dict(self._info)
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dev = _jax.device(device)
+        capacity = cfg.epochs if cfg.record_history else 0
+        with _jax.precision(cfg.dtype):
+            dt = np.dtype(cfg.dtype)
+            args = jax.device_put(
+                (
+                    prob.w0.astype(dt),
+                    np.asarray(prob.b0, dt),
+                    prob.x.astype(dt),
+                    prob.y.astype(dt),
+                    np.asarray(cfg.lr, dt),
+                    threshold(cfg.tol, dt),
+                    np.int32(cfg.epochs),
+                ),
+                dev,
+            )
+            # Compile here, not in the timed loop: a call with an epoch limit of 0 traces and
+            # compiles the loop (jit caches it for every later call) and runs no epoch.
+            traces, start = trace_count, time.perf_counter()
+            no_epochs = jax.device_put(np.int32(0), dev)
+            jax.block_until_ready(fit_loop(*args[:-1], no_epochs, capacity=capacity))
+            compile_seconds = time.perf_counter() - start if trace_count > traces else 0.0
+
+        def train() -> Trace[Params]:
+            with _jax.precision(cfg.dtype):
+                start = time.perf_counter()
+                c = jax.block_until_ready(fit_loop(*args, capacity=capacity))
+                seconds = time.perf_counter() - start
+            n = int(c.epoch)
+            self._info = {"compile_seconds": compile_seconds, "traces": trace_count}
+            history = capacity > 0
+            return Trace(
+                (c.w, c.b),
+                float(c.loss),
+                n,
+                STOPS[int(c.stop)],
+                np.asarray(c.losses)[:n].tolist() if history else None,
+                list(np.asarray(c.ws)[:n]) if history else None,
+                np.asarray(c.bs)[:n].tolist() if history else None,
+                seconds,
+            )
+
+        return train
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        with _jax.precision("float64"):
+            loss, (gw, gb) = jax.value_and_grad(_jax.mse, argnums=(0, 1))(
+                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)
+            )
+            return loss, gw, gb

@@ -1,0 +1,140 @@
+"""What the fast backends promise beyond the contract: no recompiles, exact moments, no side effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import build
+
+import impls
+
+
+def cfg(**kw: object) -> impls.TrainConfig:
+    """A short fit without early stopping."""
+    return impls.TrainConfig(**{"epochs": 20, "tol": 0.0, **kw})  # type: ignore[arg-type]
+
+
+# --- jax-fused: one trace per shape, dtype and history capacity -------------------------------
+
+
+def test_jax_fused_traces_once_per_shape_and_is_reused():
+    jax_fused = pytest.importorskip("impls.jax_fused", reason="jax not installed")
+    backend = build("jax-fused")
+    x, y = impls.make_linear(size=37, seed=5)  # a shape no other test uses, so the first fit traces
+    before = jax_fused.trace_count
+    first = backend.fit(x, y, cfg())
+    assert jax_fused.trace_count == before + 1 and first.info["compile_seconds"] > 0
+    # Same shapes: a second fit, a new prepare(), other lr, tol, init and seed trace nothing.
+    backend.fit(x, y, cfg())
+    run = build("jax-fused").prepare(x, y, cfg(lr=0.05, tol=1e-9, init=(0.3, -1.0)))
+    again = run()
+    run()
+    build("jax-fused").fit(x + 1.0, y, cfg(seed=4))
+    assert jax_fused.trace_count == before + 1
+    assert again.info == {"compile_seconds": 0.0, "traces": before + 1}
+    # Without history the epoch limit is traced too: a new epoch count does not retrace.
+    build("jax-fused").fit(x, y, cfg(epochs=7, record_history=False))
+    build("jax-fused").fit(x, y, cfg(epochs=70, record_history=False))
+    assert jax_fused.trace_count == before + 2
+
+
+def test_jax_fused_allocates_no_history_without_it():
+    jax_fused = pytest.importorskip("impls.jax_fused", reason="jax not installed")
+    x, y = impls.make_linear(size=10, seed=0)
+    args = (np.array([0.1], np.float32), np.float32(0.2), x.reshape(-1, 1).astype(np.float32))
+    rest = (y.astype(np.float32), np.float32(0.1), np.float32(0.0), np.int32(5))
+    bare = jax_fused.fit_loop(*args, *rest, capacity=0)
+    assert bare.losses.shape == (0,) and bare.ws.shape == (0, 1) and bare.bs.shape == (0,)
+    full = jax_fused.fit_loop(*args, *rest, capacity=5)
+    assert full.ws.shape == (5, 1) and int(full.epoch) == int(bare.epoch) == 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("tol", [5e-5, 1e-3, 0.1, 1.0, 0.0])
+def test_jax_fused_tol_threshold_is_exact_in_the_working_dtype(dtype, tol):
+    jax_fused = pytest.importorskip("impls.jax_fused", reason="jax not installed")
+    t = jax_fused.threshold(tol, np.dtype(dtype))
+    below = np.nextafter(t, dtype(-np.inf))
+    assert t.dtype == dtype and t >= tol and below < tol  # loss < t in dtype <=> loss < tol
+
+
+def test_jax_fused_stops_on_tol_like_the_python_loop_in_float32():
+    x, y = impls.make_linear(size=100, seed=3)
+    ref = build("numpy-closed").fit(x, y, impls.TrainConfig(dtype="float32", tol=1e-3))
+    got = build("jax-fused").fit(x, y, impls.TrainConfig(dtype="float32", tol=1e-3))
+    assert (got.epochs, got.stop_reason) == (ref.epochs, ref.stop_reason) == (got.epochs, "tol")
+
+
+# --- torch-compile: compiled once, reused across epochs, fits, lrs and data sizes -------------
+
+
+def test_torch_compile_never_recompiles_for_the_same_dtype_and_d():
+    torch_compile = pytest.importorskip("impls.torch_compile", reason="torch not installed")
+    backend = build("torch-compile")
+    x, y = impls.make_linear(size=100, seed=1)
+    first = backend.fit(x, y, cfg())  # compiles unless an earlier test compiled float64, d = 1
+    compiles = torch_compile.compile_count
+    assert compiles >= 1 and first.info["recompiles_during_fit"] == 0
+    # N is dynamic and lr a tensor: other sizes, lrs, inits and new prepare()s reuse the step.
+    for size, lr in ((100, 0.1), (2, 0.3), (1234, 0.05)):
+        xs, ys = impls.make_linear(size=size, seed=size)
+        got = build("torch-compile").fit(xs, ys, cfg(lr=lr, init=(0.5, 0.5), epochs=30))
+        assert got.info == {"compile_seconds": 0.0, "compiles": compiles, "recompiles_during_fit": 0}
+    run = backend.prepare(x, y, cfg(epochs=50))
+    run(), run()
+    assert torch_compile.compile_count == compiles
+
+
+# --- torch-optim: the habit, without side effects ---------------------------------------------
+
+
+def test_torch_optim_leaves_torchs_global_rng_alone():
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    state = torch.random.get_rng_state()
+    build("torch-optim").fit(*impls.make_linear(size=50), cfg())
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+# --- numpy-moments: exact moments, one pass, float64 arithmetic --------------------------------
+
+
+def test_moments_merged_over_blocks_match_the_direct_formulas(monkeypatch):
+    from impls import numpy_moments
+
+    x, y = impls.make_linear(w=[0.3, -0.7, 2.0], b=0.2, size=1001, noise=0.5, seed=6)
+    x, y = x + 1e4, y - 3e3  # a large offset, where uncentred sums would cancel
+    monkeypatch.setattr(numpy_moments, "BLOCK", 64)  # many uneven blocks to merge
+    m = numpy_moments.moments(x, y)
+    assert m.n == 1001
+    np.testing.assert_allclose(m.mx, x.mean(axis=0), rtol=1e-14)
+    assert m.my == pytest.approx(y.mean(), rel=1e-14)
+    np.testing.assert_allclose(m.cxx, np.cov(x.T, bias=True), rtol=1e-10, atol=1e-12)
+    cxy = ((x - x.mean(0)) * (y - y.mean())[:, None]).mean(0)
+    np.testing.assert_allclose(m.cxy, cxy, rtol=1e-10, atol=1e-12)
+    assert m.vy == pytest.approx(y.var(), rel=1e-10)
+    w, b = np.array([0.2, -0.1, 1.5]), 0.7
+    r = x @ w + b - y
+    loss, gw, gb = numpy_moments.loss_and_grad(w, b, m)
+    assert loss == pytest.approx(np.mean(r**2), rel=1e-10)
+    np.testing.assert_allclose(gw, 2 * (r @ x) / len(y), rtol=1e-10)
+    assert gb == pytest.approx(2 * r.mean(), rel=1e-10)
+
+
+def test_moments_epochs_never_read_the_data(monkeypatch):
+    from impls import numpy_moments
+
+    passes = []
+    real = numpy_moments.moments
+    monkeypatch.setattr(numpy_moments, "moments", lambda x, y: passes.append(len(y)) or real(x, y))
+    got = build("numpy-moments").fit(*impls.make_linear(size=80), cfg(epochs=300))
+    assert got.epochs == 300 and passes == [80]
+    assert got.info["passes_over_data"] == 1 and 0 < got.info["moments_seconds"] <= got.seconds
+
+
+def test_moments_float32_tracks_float64_closer_than_the_contract_asks():
+    data = impls.make_linear(w=[0.3, -0.7], b=0.2, size=150, seed=4)
+    ref = build("numpy-closed").fit(*data, cfg(epochs=150))
+    got = build("numpy-moments").fit(*data, cfg(epochs=150, dtype="float32"))
+    # Only the data and parameters are rounded to float32; the loss never cancels in float32.
+    np.testing.assert_allclose(got.losses, ref.losses, rtol=1e-5)
+    np.testing.assert_allclose(got.ws, ref.ws, rtol=0, atol=1e-6)
