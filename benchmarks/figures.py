@@ -130,7 +130,7 @@ def params_figure(run: dict[str, Any]) -> Figure:
     opts = [*_arr(run["optimum"]["w"])[:shown], float(run["optimum"]["b"])]
     cols = min(len(names), 3)
     rows = -(-len(names) // cols)
-    fig = Figure(figsize=(7 * cols, 5 * rows), layout="constrained")
+    fig = Figure(figsize=(7 * cols, 4.5 * rows + 0.3 * len(run["results"]) / 3 + 0.6), layout="constrained")
     axes: Sequence[Axes] = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
     results = [r for r in run["results"] if r.get("history")]
     for k, (ax, name, true, opt) in enumerate(zip(axes, names, trues, opts, strict=False)):
@@ -145,9 +145,13 @@ def params_figure(run: dict[str, Any]) -> Figure:
         ax.set_title(f'"{name}" over epochs')
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{name} after the epoch's update")
-        _legend(ax, run)
+        ax.legend(handles=ax.get_lines()[len(results):], fontsize="small")  # this panel's reference lines
     for ax in axes[len(names):]:
         ax.set_visible(False)
+    if results:  # the backends once, for every panel
+        fig.legend(handles=axes[0].get_lines()[: len(results)], loc="outside lower center",
+                   ncols=min(len(results), 3), fontsize="small",
+                   title="agreeing backends overlap" if len(results) > 1 else None, title_fontsize="small")
     if d > shown:
         fig.suptitle(f"first {shown} of {d} weights shown")
     return fig
