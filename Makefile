@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml Makefile
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The tutorial on every backend: table and verdict here, figures and run.json in results/run/.
+# Options go through ARGS, e.g. make run ARGS="--lr 0.5 --backends numpy-closed,jax-grad"
+run: $(STAMP)
+	$(VENV)/bin/gdbench run $(ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
