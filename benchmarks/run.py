@@ -217,7 +217,7 @@ def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
         print("failed: " + "; ".join(f"{o.name}: {o.error}" for o in bad["error"]))
     failed = sum(map(len, bad.values()))
     if not failed:
-        print(f"verdict: all {len(outcomes)} backends agree")
+        print(f"verdict: every backend agrees ({len(outcomes)} of {len(outcomes)})")
         return 0
     print(f"verdict: the backends do NOT agree ({failed} of {len(outcomes)} diverged, disagree or failed)")
     return 1

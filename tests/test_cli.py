@@ -61,7 +61,8 @@ def test_default_run_agrees_and_writes_figures_and_json(default_run):
         assert rows[name].endswith(" yes"), rows[name]
         assert f"  {name}" in stderr  # its progress line
     assert "tolerance (float64)" in stdout and "1e-10" in stdout
-    assert stdout.strip().splitlines()[-1] == f"verdict: all {len(available)} backends agree"
+    n = len(available)
+    assert stdout.strip().splitlines()[-1] == f"verdict: every backend agrees ({n} of {n})"
     for name in FIGURES:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     run = json.loads((out / "run.json").read_text())
@@ -222,7 +223,7 @@ def test_console_script_in_a_subprocess(tmp_path):
     ok = subprocess.run([*cmd, "run", "--backends", "numpy-closed", *SMALL, "--out", str(tmp_path)],
                         capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
-    assert "verdict: all 1 backends agree" in ok.stdout and (tmp_path / "loss.png").exists()
+    assert "verdict: every backend agrees (1 of 1)" in ok.stdout and (tmp_path / "loss.png").exists()
     bad = subprocess.run([sys.executable, "-m", "benchmarks", "run", "--size", "-5"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
