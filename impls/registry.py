@@ -34,6 +34,8 @@ _REGISTRY: dict[str, Factory] = {
     "torch-compile": _lazy("torch_compile", "TorchCompile"),
     "torch-optim": _lazy("torch_optim", "TorchOptim"),
     "numpy-moments": _lazy("numpy_moments", "NumpyMoments"),
+    "torch-ddp": _lazy("torch_ddp", "TorchDDP"),
+    "jax-sharded": _lazy("jax_sharded", "JaxSharded"),
 }
 
 

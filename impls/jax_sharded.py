@@ -1,0 +1,211 @@
+"""jax-sharded: the data sharded over several devices along the sample axis, one psum per epoch.
+
+``shard_map`` runs the same local sums as torch-ddp on each device's rows (Σr², Σr, Σr·x) and
+``psum`` adds them across the mesh, inside one jitted step compiled once per prepared fit (before
+the timed loop). JAX wants equal shards, so N is padded up to a multiple of the device count with
+rows whose mask is 0: their residual is multiplied by exactly 0, so the sums, and the trajectory,
+are those of the unpadded data.
+
+A process has as many CPU devices as XLA was told when JAX's backend started, normally one. When
+this process has too few, the fit runs in one worker process that sets
+``XLA_FLAGS=--xla_force_host_platform_device_count=N`` before its backend starts; the worker is kept
+for every call of one prepared fit and reaped afterwards, like torch-ddp's ranks.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from . import _dist, _jax
+from .base import TrainConfig
+from .trainer import Problem, Trace, run_epochs
+
+Params = tuple[jax.Array, jax.Array]
+AXIS = "data"
+
+
+def make_sums(mesh: Mesh) -> Callable[..., tuple[jax.Array, jax.Array, jax.Array]]:
+    """(Σr², Σr, Σr·x) over all shards of ``mesh``: each device's local sums, then one psum."""
+
+    def local(w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array, mask: jax.Array) -> Any:
+        r = (x @ w + b - y) * mask  # padded rows contribute exactly 0
+        return jax.lax.psum((r @ r, r.sum(), r @ x), AXIS)
+
+    rows = P(AXIS)
+    return jax.shard_map(local, mesh=mesh, in_specs=(P(), P(), P(AXIS, None), rows, rows), out_specs=P())
+
+
+def make_step(mesh: Mesh) -> Any:
+    """The jitted epoch over ``mesh``: (loss, new w, new b) from the global sums."""
+    sums = make_sums(mesh)
+
+    @jax.jit
+    def step(
+        w: jax.Array, b: jax.Array, x: jax.Array, y: jax.Array, mask: jax.Array, n: jax.Array, lr: float
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        s2, s1, sx = sums(w, b, x, y, mask)
+        return s2 / n, w - lr * (2 / n) * sx, b - lr * (2 / n) * s1
+
+    return step
+
+
+def make_train(
+    prob: Problem, cfg: TrainConfig, devices: list[Any], fail: str | None = None
+) -> tuple[Callable[[], Trace[Params]], Callable[[], int]]:
+    """Shard the data over ``devices`` and compile the step: (the loop, how often it compiled)."""
+    mesh = Mesh(np.array(devices), (AXIS,))
+    n, parts = prob.x.shape[0], len(devices)
+    pad = -n % parts
+    step = make_step(mesh)
+    with _jax.precision(cfg.dtype):
+        dt = jnp.dtype(cfg.dtype)
+        rows, rep = NamedSharding(mesh, P(AXIS)), NamedSharding(mesh, P())
+        x = jax.device_put(np.pad(prob.x, ((0, pad), (0, 0))).astype(dt), NamedSharding(mesh, P(AXIS, None)))
+        y = jax.device_put(np.pad(prob.y, (0, pad)).astype(dt), rows)
+        mask = jax.device_put((np.arange(n + pad) < n).astype(dt), rows)
+        count = jax.device_put(np.asarray(n, dt), rep)
+        init = (jax.device_put(prob.w0.astype(dt), rep), jax.device_put(np.asarray(prob.b0, dt), rep))
+        jax.block_until_ready(step(*init, x, y, mask, count, cfg.lr))  # compile outside the timed loop
+
+    def one(p: Params) -> tuple[jax.Array, Callable[[], Params]]:
+        loss, w, b = step(p[0], p[1], x, y, mask, count, cfg.lr)
+        return loss, lambda: (w, b)
+
+    epoch = _dist.inject(one, fail, "_test_fail_how") if fail else one
+
+    def train() -> Trace[Params]:
+        with _jax.precision(cfg.dtype):
+            return run_epochs(epoch, init, cfg, _jax.read, jax.block_until_ready)
+
+    return train, lambda: int(step._cache_size())  # 1 after any number of fits: never retraced
+
+
+def with_device_count(flags: str, count: int) -> str:
+    """XLA_FLAGS with the forced host device count set to ``count`` (any earlier one replaced)."""
+    kept = re.sub(r"--xla_force_host_platform_device_count=\S+", "", flags).split()
+    return " ".join([*kept, f"--xla_force_host_platform_device_count={count}"])
+
+
+def worker_main(
+    worker: int, cmds: Any, results: Any, prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
+) -> None:
+    """Entry point of the worker process that holds ``parts`` host devices."""
+    _dist.serve(worker, cmds, results, lambda: _hosted(prob, cfg, parts, fail))
+
+
+@contextmanager
+def _hosted(
+    prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
+) -> Iterator[Callable[[object], object]]:
+    """This worker's devices and compiled loop; each job is one fit, returned with host params."""
+    # XLA reads the flag when JAX's backend starts, which has not happened in this process yet.
+    os.environ["XLA_FLAGS"] = with_device_count(os.environ.get("XLA_FLAGS", ""), parts)
+    jax.config.update("jax_platforms", "cpu")
+    devices = jax.devices("cpu")
+    if len(devices) < parts:
+        raise RuntimeError(f"asked XLA for {parts} host devices but got {len(devices)}")
+    train, compiles = make_train(prob, cfg, devices[:parts], fail)
+
+    def fit(job: object) -> tuple[Trace[Any], int]:
+        t = train()
+        host = Trace(_jax.read(t.params), t.loss, t.epochs, t.stop_reason, t.losses, t.ws, t.bs, t.seconds)
+        return host, compiles()
+
+    yield fit
+
+
+@functools.cache
+def _one_device_sums() -> Callable[..., tuple[jax.Array, jax.Array, jax.Array]]:
+    """The same psum'd sums over a one-device mesh, jitted once for loss_and_grad."""
+    return jax.jit(make_sums(Mesh(np.array(jax.devices("cpu")[:1]), (AXIS,))))
+
+
+class JaxSharded(_dist.PoolOwner):
+    """Sample-sharded gradient descent over a device mesh, one psum of the packed sums per epoch."""
+
+    name = "jax-sharded"
+    framework = "jax"
+
+    def __init__(
+        self, devices: int | None = None, *, timeout: float = 120.0, _test_fail_how: str | None = None
+    ) -> None:
+        """``devices`` to shard over (default 2); ``timeout`` bounds a worker's start-up.
+
+        ``_test_fail_how`` ("raise", "exit", "hang") makes the fit fail at _dist.FAIL_EPOCH: tests only.
+        """
+        if devices is not None and (isinstance(devices, bool) or not isinstance(devices, int) or devices < 1):
+            raise ValueError(f"devices must be an integer >= 1, got {devices!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
+            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
+        if _test_fail_how is not None and _test_fail_how not in _dist.FAIL_HOW:
+            raise ValueError(f"_test_fail_how must be one of {_dist.FAIL_HOW}, got {_test_fail_how!r}")
+        self.parts, self.timeout, self._fail = devices or 2, timeout, _test_fail_how
+        self._info: dict[str, object] = {}
+
+    def devices(self) -> list[str]:
+        """CPU (host devices are made as needed), plus a GPU when JAX sees one."""
+        return _jax.devices()
+
+    def version(self) -> str:
+        """jax's version."""
+        return str(jax.__version__)
+
+    def read(self, params: Any) -> tuple[np.ndarray, float]:
+        """Copy (w, b) to the host, from JAX arrays or from the worker's host copies."""
+        return _jax.read(params)
+
+    def fit_info(self) -> dict[str, object]:
+        """Devices, padding, where the fit ran, and how often the step was compiled."""
+        return dict(self._info)
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Any]]:
+        n = prob.x.shape[0]
+        if self.parts > n:
+            raise ValueError(f"{self.name}: devices={self.parts} is more devices than the {n} samples")
+        have = jax.devices("gpu" if device == "cuda" else "cpu")
+        pad = -n % self.parts
+        facts = {"devices": self.parts, "padded_rows": pad, "rows_per_device": (n + pad) // self.parts}
+        if len(have) >= self.parts:
+            if self._fail in ("exit", "hang"):
+                raise ValueError(f"{self.name}: _test_fail_how={self._fail!r} needs a worker process")
+            train, compiles = make_train(prob, cfg, have[: self.parts], self._fail)
+
+            def in_process() -> Trace[Any]:
+                trace = train()
+                self._info = {**facts, "where": "this process", "compiles": compiles()}
+                return trace
+
+            return in_process
+        if device == "cuda":
+            raise ValueError(f"{self.name}: devices={self.parts} but JAX sees {len(have)} GPU(s) here")
+        args = [(prob, cfg, self.parts, self._fail)]
+        pool = self.own(_dist.Pool(self.name, worker_main, args, self.timeout))
+
+        def in_worker() -> Trace[Any]:
+            [(trace, count)] = pool.call("fit")
+            self._info = {**facts, "where": f"worker process {pool.pids[0]}", "compiles": count}
+            return trace
+
+        return in_worker
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        n = len(y)
+        with _jax.precision("float64"):
+            s2, s1, sx = _one_device_sums()(
+                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y), jnp.ones(n)
+            )
+            return s2 / n, (2 / n) * sx, (2 / n) * s1
