@@ -75,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
                           dtype=args.dtype, device=args.device)
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder")
     options = {k: getattr(args, k) for k in BACKEND_OPTIONS if getattr(args, k, None) is not None}
     backends, skipped = select(args.backends, args.device, options)
     for name, why in skipped:

@@ -130,13 +130,15 @@ def test_divergence_is_reported_per_backend_and_exits_1(tmp_path):
         (["run", "--device", "tpu"], ["--device", "cpu", "cuda", "auto"]),
         (["run", "--features", "2", "--w", "1,2,3"], ["--w has 3 values", "--features is 2"]),
         (["run", "--backends", "numpy-closed", "--device", "cuda"], ["numpy-closed", "cuda", "usable: cpu"]),
+        (["run", "--out", __file__], ["--out", "is a file, not a folder"]),
         (["check", "--backends", "nope"], ["unknown backend 'nope'", "numpy-closed"]),
         (["bogus"], ["bogus", "run", "check", "list"]),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path, argv, words):
     out = tmp_path / "out"
-    rc, stdout, stderr = gdbench(*argv, "--out", str(out)) if argv[0] == "run" else gdbench(*argv)
+    own_out = argv[0] == "run" and "--out" not in argv
+    rc, stdout, stderr = gdbench(*argv, "--out", str(out)) if own_out else gdbench(*argv)
     assert rc == 2 and stdout == ""
     assert len(stderr.strip().splitlines()) == 1 and stderr.startswith("gdbench: error: ")
     assert all(w in stderr for w in words), stderr
