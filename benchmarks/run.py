@@ -29,8 +29,10 @@ REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
 # Allowed |value - reference| / max(1, |reference|) on w, b and the loss, at every shared epoch.
 # float64 backends differ only in summation order; float32 ones drift ~1e-7 a step from float64.
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
-# run options passed on as impls.get_backend(name, **options) when set (not None).
-BACKEND_OPTIONS: tuple[str, ...] = ()
+# Options some backends take: run argument -> {backend: keyword of impls.get_backend(name, **kw)},
+# passed when the argument is set (not None). --workers would be one entry here:
+# "workers": {"torch-ddp": "world_size", "jax-sharded": "devices"}.
+BACKEND_OPTIONS: dict[str, dict[str, str]] = {}
 HISTORY_POINTS = 5000  # run.json keeps at most this many epochs per backend, evenly strided
 DATA_POINTS = 1000  # and at most this many data points: enough to draw them
 
@@ -77,8 +79,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
-    options = {k: getattr(args, k) for k in BACKEND_OPTIONS if getattr(args, k, None) is not None}
-    backends, skipped = select(args.backends, args.device, options)
+    backends, skipped = select(args.backends, args.device, lambda name: backend_options(args, name))
     for name, why in skipped:
         print(f"note: skipping {name}: {why}", file=sys.stderr)
     print(f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
@@ -99,7 +100,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def select(
-    spec: str, device: str, options: dict[str, Any]
+    spec: str, device: str, options: Callable[[str], dict[str, Any]] = lambda name: {}
 ) -> tuple[list[tuple[str, Backend]], list[tuple[str, str]]]:
     """Build the requested backends; one named that cannot run is a usage error, else it is skipped."""
     names = impls.backend_names()
@@ -112,7 +113,7 @@ def select(
     built, skipped = [], []
     for name in wanted:
         try:
-            be = impls.get_backend(name, **options)
+            be = impls.get_backend(name, **options(name))
             usable = be.devices() if hasattr(be, "devices") else ["cpu"]
             why = "" if device in ("auto", *usable) else (
                 f"device {device!r} is not usable here (usable: {', '.join(usable)})")
@@ -127,6 +128,12 @@ def select(
     if not built:
         raise UsageError("no backend can run here: " + "; ".join(f"{n}: {w}" for n, w in skipped))
     return built, skipped
+
+
+def backend_options(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """The keyword options of backend ``name`` from the run arguments (see BACKEND_OPTIONS)."""
+    return {kw: getattr(args, arg) for arg, by_backend in BACKEND_OPTIONS.items()
+            if (kw := by_backend.get(name)) and getattr(args, arg, None) is not None}
 
 
 def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, verbose: bool) -> Outcome:

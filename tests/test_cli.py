@@ -17,6 +17,7 @@ from cli_backends import Skewed, unavailable
 
 import impls
 from benchmarks import figures
+from benchmarks import run as run_command
 from benchmarks.cli import main
 
 FIGURES = ("data.png", "loss.png", "params.png")
@@ -99,6 +100,25 @@ def test_float32_run_agrees_within_its_tolerance(tmp_path):
                             "--features", "2", *SMALL, "--out", str(tmp_path))
     assert rc == 0, stdout
     assert "tolerance (float32)" in stdout and "0.0001" in stdout
+
+
+def test_backend_options_reach_only_the_backends_that_take_them(tmp_path, monkeypatch):
+    seen: dict[str, dict] = {}
+
+    def factory(name: str) -> impls.registry.Factory:
+        def build(**options: object) -> Skewed:
+            seen[name] = options
+            return Skewed(name)
+
+        return build
+
+    # as a later --workers will be wired: one run argument, a keyword per backend that takes it
+    monkeypatch.setattr(run_command, "BACKEND_OPTIONS", {"seed": {"cli-a": "world_size", "cli-b": "devices"}})
+    with registered("cli-a", factory("cli-a")), registered("cli-b", factory("cli-b")):
+        rc, stdout, _ = gdbench("run", "--backends", "cli-a,cli-b,numpy-closed", "--seed", "3", *SMALL,
+                                "--out", str(tmp_path))
+    assert rc == 0, stdout
+    assert seen == {"cli-a": {"world_size": 3}, "cli-b": {"devices": 3}}
 
 
 def test_divergence_is_reported_per_backend_and_exits_1(tmp_path):
