@@ -14,6 +14,9 @@ COMMANDS: dict[str, str] = {
     "run": "run",
     "check": "check",
     "list": "listing",
+    "bench": "bench",
+    "report": "report",
+    "compare": "compare",
 }
 
 

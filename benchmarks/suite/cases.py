@@ -1,0 +1,139 @@
+"""What the suite measures: sizes, the fixed work per size, threads, and per-backend bench settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["per-pass", "algorithmic"]
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """How the suite runs one backend; a backend missing from SPECS gets these defaults."""
+
+    # "per-pass": every epoch reads the data. "algorithmic": per-epoch cost independent of N, reported
+    # apart as the algorithmic floor, never ranked against the per-pass backends.
+    kind: Kind = "per-pass"
+    options: Mapping[str, Any] = field(default_factory=dict)  # impls.get_backend(name, **options)
+    trace: bool = False  # also time every epoch of one fit (needs the backend's make_step)
+
+
+# The one place for per-backend bench settings. A data-parallel backend would add e.g.
+# "torch-ddp": BenchSpec(options={"world_size": 2}).
+SPECS: dict[str, BenchSpec] = {
+    "torch-autograd": BenchSpec(trace=True),  # the tutorial's pattern: per-epoch time grows with the epoch
+    "torch-nograd": BenchSpec(trace=True),  # the idiomatic fix, traced beside it for contrast
+    "numpy-moments": BenchSpec(kind="algorithmic"),
+}
+
+
+def spec(name: str) -> BenchSpec:
+    """The bench settings of backend ``name``."""
+    return SPECS.get(name, BenchSpec())
+
+
+SIZES = (10**2, 10**4, 10**6, 10**7)
+QUICK_SIZES = (10**2, 10**4)
+DTYPES = ("float32", "float64")
+QUICK_DTYPES = ("float64",)
+MODES = ("nohist", "history")  # history: the tutorial's per-epoch read of loss, w and b
+LR = 0.1  # the tutorial's; x ~ U[0, 1) keeps every size stable at this rate
+SEED = 0
+# Allowed max|θ - θ_ref| / max(1, |θ_ref|) after the fixed epochs. float32 gradients summed over
+# 10⁷ terms in BLAS order carry ~1e-3 (torch, measured here); a wrong update is off by far more.
+CHECK_TOL = {"float64": 1e-8, "float32": 5e-3}
+
+
+@dataclass(frozen=True)
+class Work:
+    """Fixed work for one size: every backend makes ``epochs`` updates, timed ``rounds`` times."""
+
+    epochs: int
+    rounds: int
+
+
+def work(n: int, quick: bool = False) -> Work:
+    """The work at size n, chosen so the full sweep of ~10 backends fits 15 minutes on 2 cores."""
+    # torch-autograd's epochs cost O(k) each (graph growth), so even small N keeps E modest.
+    if n <= 10**4:
+        return Work(50, 3) if quick else Work(200, 10)
+    if n <= 10**6:
+        return Work(10, 3) if quick else Work(20, 5)
+    return Work(5, 3)  # N=10⁷: an eager float64 epoch reads ~1 GB; 0.1-1 s each here
+
+
+def trace_work(quick: bool = False) -> Work:
+    """Epochs and rounds of the per-epoch trace of the traced backends."""
+    return Work(100, 1) if quick else Work(500, 3)
+
+
+def floor_rounds(quick: bool = False) -> int:
+    """Rounds of the memory-floor measurement."""
+    return 5 if quick else 10
+
+
+def floor_iterations(n: int) -> int:
+    """Reads of x and y per floor round: enough that a round lasts well above the timer's resolution."""
+    return max(1, 10**6 // n)
+
+
+def size_label(n: int) -> str:
+    """10000 -> "1e4"; sizes that are not powers of ten stay as digits."""
+    s = str(n)
+    return f"1e{len(s) - 1}" if s.startswith("1") and set(s[1:]) <= {"0"} and n >= 100 else s
+
+
+def parse_size(text: str) -> int:
+    """Parse "100", "1e4" or "10**6" as a positive int; ValueError otherwise."""
+    t = text.strip()
+    if "**" in t:
+        base, exp = t.split("**", 1)
+        value = int(base) ** int(exp)
+    elif "e" in t.lower():
+        mant, exp = t.lower().split("e", 1)
+        value = round(float(mant) * 10 ** int(exp))
+    else:
+        value = int(t)
+    if value < 1:
+        raise ValueError(f"size must be >= 1, got {text!r}")
+    return value
+
+
+# Environment variables that size the thread pools of OpenMP, BLAS and friends. They are read when a
+# library loads, so the runner sets them before numpy, torch or jax are imported.
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+
+
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def default_threads() -> int:
+    """One thread per usable CPU."""
+    return len(usable_cpus())
+
+
+def thread_env(threads: int, base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with every framework told to use ``threads`` threads (OPENBLAS_CORETYPE left alone)."""
+    env = dict(base)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    flags = env.get("XLA_FLAGS", "")
+    if threads == 1 and XLA_ONE_THREAD not in flags:  # XLA has no N-thread flag; affinity caps N > 1
+        env["XLA_FLAGS"] = f"{flags} {XLA_ONE_THREAD}".strip()
+    env["GDBENCH_THREADS"] = str(threads)
+    return env

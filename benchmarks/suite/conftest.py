@@ -1,0 +1,187 @@
+"""pytest plumbing of the suite: threads, options, the grid of cases, and what goes into the JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+from benchmarks.suite.cases import default_threads, thread_env, usable_cpus
+
+# Thread pools are sized when numpy, torch and jax load, so this must run before they are imported.
+# `gdbench bench` already sets these in pytest's environment; this covers a direct pytest run.
+THREADS = int(os.environ.get("GDBENCH_THREADS") or default_threads())
+for _var, _value in thread_env(THREADS, {}).items():
+    os.environ.setdefault(_var, _value)
+if hasattr(os, "sched_setaffinity") and len(usable_cpus()) > THREADS:
+    os.sched_setaffinity(0, usable_cpus()[:THREADS])  # caps XLA too, which has no N-thread flag
+
+import pytest  # noqa: E402
+
+import impls  # noqa: E402
+from benchmarks.common import versions  # noqa: E402
+from benchmarks.suite import cases  # noqa: E402
+from benchmarks.suite.harness import built, data  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's selection options, set by `gdbench bench`."""
+    g = parser.getgroup("gdbench")
+    g.addoption("--gd-quick", action="store_true", help="a small subset, under a minute")
+    g.addoption("--gd-backends", default="", help="comma-separated backends (default: every registered one)")
+    g.addoption("--gd-sizes", default="", help="comma-separated sizes N")
+    g.addoption("--gd-dtypes", default="", help="comma-separated dtypes")
+    g.addoption("--gd-modes", default="", help="comma-separated modes: nohist, history")
+    g.addoption(
+        "--gd-devices", default="", help="comma-separated devices (default: cpu, and cuda when present)"
+    )
+
+
+def _csv(config: pytest.Config, name: str) -> list[str]:
+    return [v.strip() for v in str(config.getoption(name)).split(",") if v.strip()]
+
+
+@cache
+def grid(config: pytest.Config) -> dict[str, Any]:
+    """The selected backends, sizes, dtypes, devices and modes, in the order they run."""
+    quick = bool(config.getoption("gd_quick"))
+    backends = _csv(config, "gd_backends") or impls.backend_names()
+    sizes = [cases.parse_size(s) for s in _csv(config, "gd_sizes")] or list(
+        cases.QUICK_SIZES if quick else cases.SIZES
+    )
+    dtypes = _csv(config, "gd_dtypes") or list(cases.QUICK_DTYPES if quick else cases.DTYPES)
+    devices = _csv(config, "gd_devices")
+    if not devices:
+        seen = {d for name in backends if built(name)[0] is not None for d in built(name)[0].devices()}
+        devices = ["cpu"] + (["cuda"] if "cuda" in seen else [])
+    return {
+        "quick": quick,
+        "backends": backends,
+        "sizes": sorted(set(sizes)),
+        "dtypes": dtypes,
+        "devices": devices,
+        "modes": _csv(config, "gd_modes") or list(cases.MODES),
+    }
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise the three kinds of case over the grid; ids read like the groups."""
+    g = grid(metafunc.config)
+    label = cases.size_label
+    kind = metafunc.function.__name__
+    if kind == "test_floor":
+        rows = [(d, t, n) for d in g["devices"] for n in g["sizes"] for t in g["dtypes"]]
+        ids = [f"{d}-{t}-N{label(n)}" for d, t, n in rows]
+        metafunc.parametrize(("device", "dtype", "n"), rows, ids=ids)
+    elif kind == "test_fit":
+        rows2 = [
+            (d, t, n, m, b)
+            for d in g["devices"]
+            for n in g["sizes"]
+            for t in g["dtypes"]
+            for m in g["modes"]
+            for b in g["backends"]
+        ]
+        ids = [f"{d}-{t}-N{label(n)}-{m}-{b}" for d, t, n, m, b in rows2]
+        metafunc.parametrize(("device", "dtype", "n", "mode", "backend_name"), rows2, ids=ids)
+    elif kind == "test_trace":
+        rows3 = [(d, b) for d in g["devices"] for b in g["backends"] if cases.spec(b).trace]
+        metafunc.parametrize(("device", "backend_name"), rows3, ids=[f"{d}-{b}" for d, b in rows3])
+
+
+@pytest.fixture(scope="session")
+def sweep(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The grid this session runs (quick or full, sizes, dtypes...)."""
+    return grid(request.config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frameworks_ready(request: pytest.FixtureRequest) -> None:
+    """Import and exercise every selected framework once, so no case pays process start-up."""
+    g = grid(request.config)
+    # A size no case uses: the process starts up here, yet every case's first call still pays
+    # for compiling its own shape, as it would in a fresh program.
+    x, y = data(16)
+    for name in g["backends"]:
+        backend = built(name)[0]
+        for device in g["devices"]:
+            if backend is None or device not in backend.devices():
+                continue
+            for dtype in g["dtypes"]:
+                cfg = impls.TrainConfig(epochs=2, tol=0.0, dtype=dtype, device=device)
+                with contextlib.suppress(Exception):  # the case itself fails and says why
+                    backend.fit(x, y, cfg)
+    # Each round starts after a full collection (untimed). With the frameworks' ~500k objects
+    # frozen out of the collector's view, that costs milliseconds instead of a second.
+    gc.collect()
+    gc.freeze()
+
+
+_FAILED: list[dict[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember failed cases (wrong results, errors) so the report can list them."""
+    if report.failed:
+        lines = report.longreprtext.strip().splitlines()
+        _FAILED.append(
+            {
+                "case": report.nodeid.split("::")[-1],
+                "when": report.when,
+                "message": (lines[-1] if lines else "")[:300],
+            }
+        )
+
+
+def _threads_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "threads": THREADS,
+        "usable_cpus": len(usable_cpus()),
+        "cpu_count": os.cpu_count(),
+        "env": {v: os.environ.get(v) for v in (*cases.THREAD_VARS, "XLA_FLAGS")},
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch_interop_threads"] = torch.get_num_interop_threads()
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return info
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    """Add threads, framework versions and the GPU to pytest-benchmark's machine_info."""
+    machine_info["gdbench"] = {**_threads_info(), "versions": versions()}
+
+
+def pytest_benchmark_update_json(
+    config: pytest.Config, benchmarks: list[Any], output_json: dict[str, Any]
+) -> None:
+    """Add the sweep, every backend's availability and the failed cases to the saved JSON."""
+    g = grid(config)
+    backends = {}
+    for name in g["backends"]:
+        backend, reason = built(name)
+        s = cases.spec(name)
+        backends[name] = {
+            "available": backend is not None,
+            "reason": reason,
+            "kind": s.kind,
+            "options": dict(s.options),
+            "trace": s.trace,
+            "devices": backend.devices() if backend is not None else [],
+            "framework": getattr(backend, "framework", None),
+        }
+    output_json["gdbench"] = {
+        "schema": 1,
+        **g,
+        "work": {str(n): asdict(cases.work(n, g["quick"])) for n in g["sizes"]},
+        "trace_work": asdict(cases.trace_work(g["quick"])),
+        "check_tol": cases.CHECK_TOL,
+        "lr": cases.LR,
+        "backend_info": backends,
+        "failed": list(_FAILED),
+    }
