@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import math
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Outcome:
     about: dict[str, str]  # framework and version, for the record
     status: str = "ok"  # ok | disagrees | diverged | error
     error: str = ""
+    wall: float = math.nan  # the whole fit() call: data placement, compilation, workers, the loop
     deviation: float = math.nan
     notes: list[str] = field(default_factory=list)
 
@@ -143,15 +145,17 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
                                "version": str(be.version()) if hasattr(be, "version") else "?"})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
+        start = time.perf_counter()
         try:
             out.result = r = be.fit(x, y, cfg)
         except Exception as e:  # one broken backend must not hide the others' results
             out.status, out.error = "error", f"{type(e).__name__}: {e}"
+        out.wall = time.perf_counter() - start
     diverged = out.result is not None and out.result.stop_reason == "diverged"
     said = (str(w.message) for w in caught)
     out.notes = list(dict.fromkeys(m for m in said if not (diverged and "diverged" in m)))  # once each
-    print(f" {f'{r.epochs} epochs, {r.stop_reason}, {r.seconds:.3f} s' if out.result else out.error}",
-          file=sys.stderr)
+    done = f"{r.epochs} epochs, {r.stop_reason}, loop {r.seconds:.3f} s" if out.result else out.error
+    print(f" {done} (fit() {out.wall:.2f} s with set-up)", file=sys.stderr)
     for note in out.notes:
         print(f"    note: {note}", file=sys.stderr)
     if verbose and out.result is not None and r.losses is not None and r.ws is not None and r.bs is not None:
@@ -245,7 +249,8 @@ def run_record(args: argparse.Namespace, cfg: TrainConfig, x: np.ndarray, y: np.
             hist = [h if h is not None else np.empty(0) for h in (r.losses, r.ws, r.bs)]
             step = max(1, math.ceil(len(hist[0]) / HISTORY_POINTS))
             item.update(w=_nums(r.w), b=_num(r.b), loss=_num(r.loss), epochs=r.epochs,
-                        stop_reason=r.stop_reason, seconds=r.seconds, device=r.device, dtype=r.dtype,
+                        stop_reason=r.stop_reason, seconds=r.seconds, wall_seconds=o.wall,
+                        device=r.device, dtype=r.dtype,
                         distance_to_optimum=_num(math.hypot(float(np.linalg.norm(r.w - w_opt)), r.b - b_opt)),
                         info={k: str(v) for k, v in r.info.items()},
                         history={"stride": step, "loss": _nums(hist[0][::step]),
@@ -268,7 +273,7 @@ def run_record(args: argparse.Namespace, cfg: TrainConfig, x: np.ndarray, y: np.
 
 def table(record: dict[str, Any]) -> str:
     """The results of a run record as an aligned text table."""
-    rows = [["backend", "w", "b", "final loss", "epochs", "stop", "time (s)", "|θ-θ*|", "vs ref", "agrees"]]
+    rows = [["backend", "w", "b", "final loss", "epochs", "stop", "loop (s)", "|θ-θ*|", "vs ref", "agrees"]]
     for r in record["results"]:
         if r.get("epochs") is None:
             rows.append([r["backend"], "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
