@@ -25,6 +25,13 @@ test: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/gdbench run $(ARGS)
 
+# The benchmark suite (README, "Benchmarks"): make bench ARGS=--quick, then make report.
+bench: $(STAMP)
+	$(VENV)/bin/gdbench bench $(ARGS)
+
+report: $(STAMP)
+	$(VENV)/bin/gdbench report $(ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
