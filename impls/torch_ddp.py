@@ -120,20 +120,29 @@ def rank_main(rank: int, cmds: Any, results: Any, spec: Spec, x: np.ndarray, y: 
 
 
 @contextmanager
-def _joined(rank: int, spec: Spec, x: np.ndarray, y: np.ndarray) -> Iterator[Callable[[object], object]]:
-    """This rank inside the process group, its shard on its device; leaves the group on exit."""
-    torch.set_num_threads(spec.threads)
+def process_group(
+    rank: int, world: int, port: int, backend: str, timeout: float, threads: int
+) -> Iterator[None]:
+    """This started process as ``rank`` of a group met at 127.0.0.1:port; leaves the group on exit."""
+    torch.set_num_threads(threads)
     os.environ.setdefault("GLOO_SOCKET_IFNAME", loopback())
-    timeout = timedelta(seconds=spec.timeout)
-    store = dist.TCPStore("127.0.0.1", spec.port, is_master=False, timeout=timeout)
-    dist.init_process_group(spec.dist_backend, store=store, rank=rank, world_size=spec.world, timeout=timeout)
+    wait = timedelta(seconds=timeout)
+    store = dist.TCPStore("127.0.0.1", port, is_master=False, timeout=wait)
+    dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=wait)
     try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+@contextmanager
+def _joined(rank: int, spec: Spec, x: np.ndarray, y: np.ndarray) -> Iterator[Callable[[object], object]]:
+    """This rank inside the group with its shard on its device; each job is one fit."""
+    with process_group(rank, spec.world, spec.port, spec.dist_backend, spec.timeout, spec.threads):
         device = f"cuda:{rank % torch.cuda.device_count()}" if spec.device == "cuda" else "cpu"
         dt = _torch.dtype(spec.cfg.dtype)
         xs, ys = torch.as_tensor(x, dtype=dt, device=device), torch.as_tensor(y, dtype=dt, device=device)
         yield lambda job: fit_shard(xs, ys, spec, rank)
-    finally:
-        dist.destroy_process_group()
 
 
 def launched() -> bool:
@@ -160,8 +169,8 @@ class TorchDDP(_dist.PoolOwner):
     ) -> None:
         """``world_size`` ranks (2 when started here; the group's own size under torchrun).
 
-        ``threads`` per rank defaults to cores // ranks when started here and to torch's current
-        setting under torchrun (which sets 1); either way it is recorded in ``FitResult.info``.
+        ``threads`` per rank defaults to this process's torch threads // ranks when started here,
+        and to torch's setting under torchrun (which makes it 1); it is recorded in ``FitResult.info``.
         ``port`` is the rendezvous port on 127.0.0.1 (default: a free one). ``timeout`` bounds the
         start-up and every collective, so a lost rank ends the fit with an error, not a hang.
         ``_test_fail_*`` make one rank fail, for the tests only.
@@ -204,9 +213,10 @@ class TorchDDP(_dist.PoolOwner):
         n = prob.x.shape[0]
         if world > n:
             raise ValueError(f"{self.name}: world_size={world} is more ranks than the {n} samples")
-        threads = self.threads or max(1, (os.cpu_count() or 1) // world)
+        # this process's thread budget (cores, or what OMP_NUM_THREADS / set_num_threads made it), shared out
+        threads = self.threads or max(1, torch.get_num_threads() // world)
         nccl = device == "cuda" and world <= torch.cuda.device_count() and dist.is_nccl_available()
-        store = _store(self.port, self.timeout)
+        store = rendezvous(self.port, self.timeout)
         backend = "nccl" if nccl else "gloo"
         spec = Spec(
             world, store.port, threads, backend, device, self.timeout, cfg, prob.w0, prob.b0, self._fault
@@ -276,7 +286,7 @@ class TorchDDP(_dist.PoolOwner):
         return s[0] / n, (2 / n) * s[2:], (2 / n) * s[1]
 
 
-def _store(port: int | None, timeout: float) -> Any:
+def rendezvous(port: int | None, timeout: float) -> Any:
     """The rendezvous store, served by this process on 127.0.0.1 (port 0: the OS picks a free one)."""
     try:
         wait = timedelta(seconds=timeout)
