@@ -7,11 +7,13 @@ The loop over epochs stays in Python (``run_epochs``): the stop rule reads each 
 the host, a sync per epoch that is negligible at large N and dominant at small N.
 
 Nothing recompiles between epochs or fits. The step is compiled at module level, so every
-``prepare()`` shares it; lr is a 0-d tensor, so a new lr is data, not a new graph; and shapes are
+``prepare()`` shares it; lr is a tensor, so a new lr is data, not a new graph; and shapes are
 dynamic (``dynamic=True``), so one compiled step serves every N: a step is compiled per dtype,
 device, and d = 1 or d > 1 (dynamo specialises sizes of 1). ``dynamic=False`` would compile
-again for every N and, past dynamo's recompile limit (8), silently fall back to eager; it made
-no measurable difference to speed at N = 100 or 10⁷ here.
+again for every N and, past dynamo's recompile limit (8), silently fall back to eager.
+b and lr are 1-element vectors, not 0-d tensors: under ``dynamic=True`` dynamo turns a 0-d
+input into a symbolic float read by ``.item()``, traces the step twice, and guards on
+``not isnan(b)``, so a diverging fit would recompile mid-loop.
 
 The first fit of a ``prepare()`` compiles (or finds the compiled step) before its clock starts, so
 the cost is in that call's wall time, never in ``seconds``, and reported in ``FitResult.info``:
@@ -71,9 +73,9 @@ class TorchCompile(TorchBackend):
         dt = _torch.dtype(cfg.dtype)
         x = torch.as_tensor(prob.x, dtype=dt, device=device)
         y = torch.as_tensor(prob.y, dtype=dt, device=device)
-        lr = torch.tensor(cfg.lr, dtype=dt, device=device)
+        lr = torch.tensor([cfg.lr], dtype=dt, device=device)
         w0 = torch.tensor(prob.w0, dtype=dt, device=device)
-        b0 = torch.tensor(prob.b0, dtype=dt, device=device)
+        b0 = torch.tensor([prob.b0], dtype=dt, device=device)
         compiled = False
 
         def compile_step() -> float:
@@ -107,6 +109,6 @@ class TorchCompile(TorchBackend):
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
-        wt, bt, xt, yt, no_lr = (torch.as_tensor(a, dtype=torch.float64) for a in (w, b, x, y, 0.0))
+        wt, bt, xt, yt, no_lr = (torch.as_tensor(a, dtype=torch.float64) for a in (w, [b], x, y, [0.0]))
         loss, gw, gb, _, _ = compiled_step(wt, bt, xt, yt, no_lr)
         return float(loss), gw.numpy(), float(gb)

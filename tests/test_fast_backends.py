@@ -82,6 +82,8 @@ def test_torch_compile_never_recompiles_for_the_same_dtype_and_d():
         assert got.info == {"compile_seconds": 0.0, "compiles": compiles, "recompiles_during_fit": 0}
     run = backend.prepare(x, y, cfg(epochs=50))
     run(), run()
+    with pytest.warns(RuntimeWarning, match="diverged"):  # w and b grow until the loss overflows
+        assert backend.fit(x, y, cfg(lr=50.0, epochs=500)).info["recompiles_during_fit"] == 0
     assert torch_compile.compile_count == compiles
 
 
