@@ -262,3 +262,29 @@ def test_torch_ddp_under_torchrun(tmp_path, ref):
         np.testing.assert_allclose(r["losses"], ref.losses, rtol=0, atol=1e-10)
         assert r["info"]["launcher"] == "existing process group" and r["info"]["shard_sizes"] == [50, 50]
         assert r["info"]["threads_per_rank"] == r["omp"] == 1  # torchrun's default, recorded
+
+
+def test_scaling_model_and_report_section_from_saved_data(tmp_path):
+    scaling = pytest.importorskip("benchmarks.scaling")
+    data = {
+        "schema": scaling.SCHEMA, "created": "2026-01-01T00:00:00+00:00", "machine": {"torch": "x"},
+        "cores": 2, "load_average": [1.0, 1.0, 1.0],
+        "allreduce": [{"world": 2, "elements": e, "bytes": 8 * e, "repeats": 10, "p10_s": 1e-4, "p90_s": 2e-4,
+                       "median_s": 1e-4 * (1 + e / 1e4), "min_s": 1e-4} for e in scaling.ELEMENTS],
+        "epochs": [{"n": n, "world": p, "epochs": 20, "rounds": 3, "threads_per_rank": 1,
+                    "per_epoch_s": 2e-5 + 1e-9 * n / p + (p - 1) * 1e-4, "compute_s": 2e-5 + 1e-9 * n / p,
+                    "allreduce_s": (p - 1) * 1e-4} for n in (10**3, 10**7) for p in (1, 2)],
+    }  # fmt: skip
+    m = scaling.model(data)
+    assert (
+        m.a2 == pytest.approx(1e-4 * (1 + 3e-4))
+        and m.c == pytest.approx(1e-9)
+        and m.o == pytest.approx(2.1e-5)
+    )
+    assert m.crossover(2) == pytest.approx(m.a2 / m.c) and m.allreduce(1) == 0
+    assert m.allreduce(8) == pytest.approx(7 * m.a2) and m.allreduce(8, "tree") == pytest.approx(3 * m.a2)
+    path = tmp_path / "scaling.json"
+    path.write_text(json.dumps(data))
+    text = scaling.section(scaling.read(path), "scaling.png")
+    assert text.startswith("## Beyond one machine") and "Measured here" in text and "Modelled" in text
+    assert scaling.plot(data, tmp_path / "scaling.png").stat().st_size > 10_000
