@@ -9,7 +9,8 @@ the host, a sync per epoch that is negligible at large N and dominant at small N
 Nothing recompiles between epochs or fits. The step is compiled at module level, so every
 ``prepare()`` shares it; lr is a tensor, so a new lr is data, not a new graph; and shapes are
 dynamic (``dynamic=True``), so one compiled step serves every N: a step is compiled per dtype,
-device, and d = 1 or d > 1 (dynamo specialises sizes of 1). ``dynamic=False`` would compile
+device, and d = 1 or d > 1 (dynamo specialises sizes of 1); float32 gets a second one past
+N = 4096, where inductor switches to a more accurate reduction. ``dynamic=False`` would compile
 again for every N and, past dynamo's recompile limit (8), silently fall back to eager.
 b and lr are 1-element vectors, not 0-d tensors: under ``dynamic=True`` dynamo turns a 0-d
 input into a symbolic float read by ``.item()``, traces the step twice, and guards on
@@ -43,7 +44,10 @@ def _inductor(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[.
     global compile_count
     compile_count += 1
     compile_fx: Callable[..., Callable[..., Any]] = torch._dynamo.lookup_backend("inductor")
-    return compile_fx(gm, example_inputs)
+    # With dynamic shapes inductor decides serial or parallel from the N it compiles at, so a step
+    # compiled at N = 100 would stay on one thread at N = 10⁷; let OpenMP decide at run time.
+    with torch._inductor.config.patch({"cpp.dynamic_threads": True}):
+        return compile_fx(gm, example_inputs)
 
 
 def step(
