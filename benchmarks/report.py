@@ -282,14 +282,15 @@ METHOD = """## How this was measured
   XLA has no thread-count flag, so fewer threads than CPUs are enforced with CPU affinity.
 - **Memory floor.** One read of x and y (`numpy.dot(x, y)`; on CUDA `torch.dot` + synchronize),
   timed in the same run. At small N it is a call's overhead, not a memory read.
-- **Peak memory beyond the data.** CPU: the process's peak resident size during a round (Linux
-  VmHWM, reset through /proc/self/clear_refs before each round) minus its size at that reset,
-  which already holds the data; memory an allocator reuses from an earlier round, and worker
-  processes, are not seen. CUDA (torch): `torch.cuda.max_memory_allocated` above the level at
-  reset. n/a: no honest measure there.
+- **Peak memory beyond the data.** CPU: the peak resident size during a round (Linux VmHWM,
+  reset through /proc/<pid>/clear_refs before each round) minus the size at that reset, which
+  already holds the data; summed over the process and its workers (data-parallel backends), an
+  upper bound when their peaks do not coincide. Memory an allocator reuses from an earlier round
+  is not seen again; resolution one page. CUDA (torch): `torch.cuda.max_memory_allocated` above
+  the level at reset. n/a: no honest measure there.
 - **Time per epoch against the epoch index.** impls has no per-epoch hook, so each traced backend's
   own epoch function (`make_step`) is driven through the shared loop (`impls.trainer.run_epochs`)
-  with a clock stamp as each epoch starts: {trace_epochs} epochs with history at the smallest N,
+  with a clock stamp as each epoch starts: {trace_epochs} epochs with history at N = {trace_n},
   median over {trace_rounds} fit(s).
 - **Noise.** A shared machine adds noise; compare IQRs before reading small differences.
 """
@@ -311,6 +312,7 @@ def _method(run: Run) -> list[str]:
         threads=g.get("threads", "?"),
         env=env,
         trace_epochs=tw.get("epochs"),
+        trace_n=run.traces[0].n if run.traces else "?",
         trace_rounds=tw.get("rounds"),
     )
     return text.splitlines()

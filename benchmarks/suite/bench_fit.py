@@ -40,9 +40,9 @@ def test_fit(
 
 
 def test_trace(benchmark: Any, sweep: dict[str, Any], device: str, backend_name: str) -> None:
-    """Time per epoch against the epoch index, at the smallest size, where dispatch dominates."""
+    """Time per epoch against the epoch index, at a small N where dispatch dominates."""
     backend = _backend(backend_name, device)
     if not trace.traceable(backend):
         pytest.skip(f"{backend_name} has no Python-level epoch function to time")
     work = cases.trace_work(sweep["quick"])
-    trace.run_trace(benchmark, backend, backend_name, min(sweep["sizes"]), device, work)
+    trace.run_trace(benchmark, backend, backend_name, cases.TRACE_N, device, work)

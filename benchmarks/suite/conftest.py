@@ -103,6 +103,9 @@ def sweep(request: pytest.FixtureRequest) -> dict[str, Any]:
 def frameworks_ready(request: pytest.FixtureRequest) -> None:
     """Import and exercise every selected framework once, so no case pays process start-up."""
     g = grid(request.config)
+    torch = sys.modules.get("torch")
+    if torch is not None:  # it reads OMP_NUM_THREADS too; saying it outright leaves no doubt
+        torch.set_num_threads(THREADS)
     # A size no case uses: the process starts up here, yet every case's first call still pays
     # for compiling its own shape, as it would in a fresh program.
     x, y = data(16)

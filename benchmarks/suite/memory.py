@@ -3,20 +3,19 @@
 CPU (Linux): writing "5" to /proc/self/clear_refs resets the process's peak resident size (VmHWM)
 to the current one, so after a fit VmHWM minus the resident size at the reset is the fit's own
 peak: temporaries, history, autograd graph. The data were placed by prepare and are already in
-the baseline. Memory an allocator kept from an earlier round and reuses is not counted again,
-and worker processes (data-parallel backends) are not seen. Resolution: one page.
+the baseline. Worker processes (data-parallel backends) are included: each process's own peak
+above its size at the reset, summed, which is an upper bound when their peaks do not coincide.
+Memory an allocator kept from an earlier round and reuses is not counted again. Resolution: a page.
 CUDA (torch backends): torch.cuda.max_memory_allocated after reset_peak_memory_stats, the same way.
 Elsewhere there is no honest per-fit peak (ru_maxrss only grows), so none is reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Protocol
-
-_STATUS = Path("/proc/self/status")
-_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 class Probe(Protocol):
@@ -33,29 +32,50 @@ class Probe(Protocol):
         ...
 
 
-def _status_kib(field: str) -> int:
-    for line in _STATUS.read_text().splitlines():
+def _status_kib(pid: int | str, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
 
 
+def _descendants(pid: int | str) -> list[int]:
+    """Child processes, recursively: the worker processes of data-parallel backends."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += [int(child), *_descendants(child)]
+    return out
+
+
 class RssPeak:
-    """Peak resident memory of this process above its size at reset (Linux VmHWM)."""
+    """Peak resident memory above the size at reset, summed over this process and its descendants."""
 
     method = "rss-hwm"
 
     def __init__(self) -> None:
-        self.base = 0
+        self.base: dict[int | str, int] = {}
 
     def reset(self) -> None:
-        """Reset VmHWM to the current resident size and remember that size."""
-        _CLEAR_REFS.write_text("5")
-        self.base = _status_kib("VmRSS")
+        """Reset every process's VmHWM to its resident size and remember those sizes."""
+        self.base = {}
+        pids: list[int | str] = ["self", *_descendants("self")]
+        for pid in pids:
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+                self.base[pid] = _status_kib(pid, "VmRSS")
+            except (OSError, KeyError):
+                if pid == "self":
+                    raise
+                # A worker that exited meanwhile, or one we may not reset: left out.
 
     def peak(self) -> int:
-        """Bytes of VmHWM above the resident size at reset."""
-        return max(0, _status_kib("VmHWM") - self.base) * 1024
+        """Bytes of VmHWM above the resident size at reset, summed over the processes seen then."""
+        total = 0
+        for pid, base in self.base.items():
+            with contextlib.suppress(OSError, KeyError):  # a process that exited since the reset
+                total += max(0, _status_kib(pid, "VmHWM") - base)
+        return total * 1024
 
 
 class CudaPeak:
