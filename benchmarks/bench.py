@@ -10,6 +10,7 @@ A run never overwrites an earlier one: each gets a new timestamped name unless -
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -118,6 +119,10 @@ def main(args: argparse.Namespace) -> int:
     path = target_path(args)
     partial = path.with_name(f".{path.name}.partial")
     cmd = pytest_args(args, partial)
+    missing = [m for m in ("pytest", "pytest_benchmark") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"gdbench bench needs {' and '.join(missing)}: pip install -e '.[dev]'", file=sys.stderr)
+        return 1
     path.parent.mkdir(parents=True, exist_ok=True)
     env = cases.thread_env(args.threads, os.environ)
     print(
@@ -125,7 +130,11 @@ def main(args: argparse.Namespace) -> int:
         flush=True,
     )
     start = time.perf_counter()
-    rc = subprocess.call(cmd, env=env, cwd=SUITE.parents[2])
+    try:
+        rc = subprocess.call(cmd, env=env, cwd=SUITE.parents[2])
+    except BaseException:  # Ctrl-C: no half-written results left behind
+        partial.unlink(missing_ok=True)
+        raise
     wall = time.perf_counter() - start
     if rc not in (0, 1) or not partial.exists():
         partial.unlink(missing_ok=True)

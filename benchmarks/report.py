@@ -308,7 +308,7 @@ def _method(run: Run) -> list[str]:
     text = METHOD.format(
         work=work,
         lr=meta.get("lr"),
-        tol=meta.get("check_tol"),
+        tol=", ".join(f"{v:g} in {k}" for k, v in sorted(meta.get("check_tol", {}).items(), reverse=True)),
         threads=g.get("threads", "?"),
         env=env,
         trace_epochs=tw.get("epochs"),
