@@ -10,8 +10,12 @@ Nothing recompiles between epochs or fits. The step is compiled at module level,
 ``prepare()`` shares it; lr is a tensor, so a new lr is data, not a new graph; and shapes are
 dynamic (``dynamic=True``), so one compiled step serves every N: a step is compiled per dtype,
 device, and d = 1 or d > 1 (dynamo specialises sizes of 1); float32 gets a second one past
-N = 4096, where inductor switches to a more accurate reduction. ``dynamic=False`` would compile
-again for every N and, past dynamo's recompile limit (8), silently fall back to eager.
+N = 4096, where inductor switches to a more accurate (and slower) cascade summation.
+``dynamic=False`` would compile again for every N and, past dynamo's recompile limit (8),
+silently fall back to eager. Inductor picks a serial or an OpenMP kernel from the N it compiles
+at; a serial float64 kernel compiled at N = 100 still reads x and y at the floor's speed at
+N = 10⁷ here, while forcing OpenMP (``cpp.dynamic_threads``) cost 1.1x there and thousands of
+times the floor at N = 100, where its threads spin against the Python loop on 2 cores.
 b and lr are 1-element vectors, not 0-d tensors: under ``dynamic=True`` dynamo turns a 0-d
 input into a symbolic float read by ``.item()``, traces the step twice, and guards on
 ``not isnan(b)``, so a diverging fit would recompile mid-loop.
@@ -44,10 +48,7 @@ def _inductor(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[.
     global compile_count
     compile_count += 1
     compile_fx: Callable[..., Callable[..., Any]] = torch._dynamo.lookup_backend("inductor")
-    # With dynamic shapes inductor decides serial or parallel from the N it compiles at, so a step
-    # compiled at N = 100 would stay on one thread at N = 10⁷; let OpenMP decide at run time.
-    with torch._inductor.config.patch({"cpp.dynamic_threads": True}):
-        return compile_fx(gm, example_inputs)
+    return compile_fx(gm, example_inputs)
 
 
 def step(
