@@ -33,17 +33,23 @@ STOPS: dict[int, StopReason] = {0: "max_epochs", 1: "tol", 2: "diverged"}
 trace_count = 0  # times fit_loop has been traced in this process; tests assert it is reused
 
 
+class History(NamedTuple):
+    """Preallocated buffers with one row per epoch the loop may run."""
+
+    losses: jax.Array
+    ws: jax.Array
+    bs: jax.Array
+
+
 class Carry(NamedTuple):
-    """The loop's state; the history buffers have ``capacity`` rows (none without history)."""
+    """The loop's state."""
 
     epoch: jax.Array  # updates made so far
     w: jax.Array
     b: jax.Array
     loss: jax.Array  # loss at the start of the last epoch run
     stop: jax.Array  # RUNNING, TOL or DIVERGED
-    losses: jax.Array
-    ws: jax.Array
-    bs: jax.Array
+    history: History | None  # None without history: no buffers, and fewer outputs to hand back
 
 
 @partial(jax.jit, static_argnames="capacity")
@@ -71,21 +77,15 @@ def fit_loop(
         go = stop == RUNNING  # the stopping epoch makes no update
         new_w = jnp.where(go, c.w - lr * gw, c.w)
         new_b = jnp.where(go, c.b - lr * gb, c.b)
-        losses, ws, bs = c.losses, c.ws, c.bs
-        if capacity:  # a stopping epoch writes a row too; the host slices it off
-            losses, ws, bs = (h.at[c.epoch].set(v) for h, v in ((losses, loss), (ws, new_w), (bs, new_b)))
-        return Carry(c.epoch + go, new_w, new_b, loss, stop, losses, ws, bs)
+        h = c.history
+        if h is not None:  # a stopping epoch writes a row too; the host slices it off
+            i = c.epoch
+            h = History(h.losses.at[i].set(loss), h.ws.at[i].set(new_w), h.bs.at[i].set(new_b))
+        return Carry(c.epoch + go, new_w, new_b, loss, stop, h)
 
-    start = Carry(
-        jnp.int32(0),
-        w,
-        b,
-        jnp.full((), jnp.nan, x.dtype),
-        RUNNING,
-        jnp.zeros(capacity, x.dtype),
-        jnp.zeros((capacity, w.shape[0]), x.dtype),
-        jnp.zeros(capacity, x.dtype),
-    )
+    dt = x.dtype
+    history = History(jnp.zeros(capacity, dt), jnp.zeros((capacity, w.shape[0]), dt), jnp.zeros(capacity, dt))
+    start = Carry(jnp.int32(0), w, b, jnp.full((), jnp.nan, dt), RUNNING, history if capacity else None)
     return lax.while_loop(running, epoch, start)
 
 
@@ -156,17 +156,16 @@ class JaxFused(BackendBase):
                 start = time.perf_counter()
                 c = jax.block_until_ready(fit_loop(*args, capacity=capacity))
                 seconds = time.perf_counter() - start
-            n = int(c.epoch)
+            n, h = int(c.epoch), c.history
             self._info = {"compile_seconds": compile_seconds, "traces": trace_count}
-            history = capacity > 0
             return Trace(
                 (c.w, c.b),
                 float(c.loss),
                 n,
                 STOPS[int(c.stop)],
-                np.asarray(c.losses)[:n].tolist() if history else None,
-                list(np.asarray(c.ws)[:n]) if history else None,
-                np.asarray(c.bs)[:n].tolist() if history else None,
+                None if h is None else np.asarray(h.losses)[:n].tolist(),
+                None if h is None else list(np.asarray(h.ws)[:n]),
+                None if h is None else np.asarray(h.bs)[:n].tolist(),
                 seconds,
             )
 
