@@ -93,6 +93,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(("device", "backend_name"), rows3, ids=[f"{d}-{b}" for d, b in rows3])
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run each (device, N, dtype)'s floor right before its fits, so both see the same machine state."""
+
+    def key(pair: tuple[int, pytest.Item]) -> tuple[Any, ...]:
+        index, item = pair
+        params = getattr(item, "callspec", None)
+        p = params.params if params is not None else {}
+        if "n" not in p:  # the traces, after everything else
+            return (1, "", 0, "", 0, index)
+        return (0, p["device"], p["n"], p["dtype"], 0 if item.name.startswith("test_floor") else 1, index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
 @pytest.fixture(scope="session")
 def sweep(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The grid this session runs (quick or full, sizes, dtypes...)."""
