@@ -34,6 +34,7 @@ _REGISTRY: dict[str, Factory] = {
     "torch-compile": _lazy("torch_compile", "TorchCompile"),
     "torch-optim": _lazy("torch_optim", "TorchOptim"),
     "numpy-moments": _lazy("numpy_moments", "NumpyMoments"),
+    "numpy-buffered": _lazy("numpy_buffered", "NumpyBuffered"),
     "torch-ddp": _lazy("torch_ddp", "TorchDDP"),
     "jax-sharded": _lazy("jax_sharded", "JaxSharded"),
 }

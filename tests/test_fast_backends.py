@@ -140,3 +140,37 @@ def test_moments_float32_tracks_float64_closer_than_the_contract_asks():
     # Only the data and parameters are rounded to float32; the loss never cancels in float32.
     np.testing.assert_allclose(got.losses, ref.losses, rtol=1e-5)
     np.testing.assert_allclose(got.ws, ref.ws, rtol=0, atol=1e-6)
+
+
+# --- numpy-buffered: numpy-closed's iterates without N-sized temporaries -----------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_buffered_matches_numpy_closed_bit_for_bit(dtype):
+    data = impls.make_linear(w=[0.3, -0.7, 1.0], b=0.2, size=500, seed=4)
+    ref = build("numpy-closed").fit(*data, cfg(epochs=100, dtype=dtype))
+    got = build("numpy-buffered").fit(*data, cfg(epochs=100, dtype=dtype))
+    for a, b in ((got.losses, ref.losses), (got.ws, ref.ws), (got.bs, ref.bs)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["numpy-buffered", "numpy-moments", "numpy-closed"])
+def test_numpy_fits_allocate_nothing_of_size_n(name, monkeypatch):
+    import tracemalloc
+
+    from impls import numpy_moments
+
+    monkeypatch.setattr(numpy_moments, "BLOCK", 4096)  # its one pass holds a few blocks at a time
+    x, y = impls.make_linear(size=400_000, seed=0)  # 3.2 MB of x
+    run = build(name).prepare(x, y, cfg(epochs=5, record_history=False))
+    run()
+    tracemalloc.start()
+    try:
+        run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    if name == "numpy-closed":  # the control: fresh temporaries every epoch
+        assert peak > x.nbytes
+    else:
+        assert peak < 0.05 * x.nbytes

@@ -1,0 +1,63 @@
+"""numpy-buffered: numpy-closed's arithmetic into one residual buffer allocated once per prepare().
+
+``x @ w + b - y`` makes three fresh N-vectors every epoch, and at large N each one is a new
+allocation the kernel must fault in page by page. Writing the residual into a buffer made once
+(``out=``, then in place) does the same operations in the same order, so the iterates match
+numpy-closed's bit for bit, and it roughly halved the time per epoch at N = 10⁷ here. At small N
+the two are the same: there the cost is Python's, not memory's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .base import TrainConfig
+from .trainer import BackendBase, Problem, Trace, run_epochs
+
+Params = tuple[np.ndarray, np.ndarray]  # w of shape (d,), b of shape ()
+
+
+def loss_and_grad(
+    w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(loss, dL/dw, dL/db), with the residual x·w + b - y written into ``r`` (shape (n,))."""
+    n = x.shape[0]
+    np.dot(x, w, out=r)
+    r += b
+    r -= y
+    return r @ r / n, (2 / n) * (r @ x), (2 / n) * r.sum()
+
+
+class NumpyBuffered(BackendBase):
+    """Full-batch gradient descent with the hand-derived gradient and no per-epoch allocation of size N."""
+
+    name = "numpy-buffered"
+    framework = "numpy"
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy out (w, b)."""
+        return params[0].astype(np.float64), float(params[1])
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dt = np.dtype(cfg.dtype)
+        x, y = prob.x.astype(dt), prob.y.astype(dt)
+        r = np.empty_like(y)
+        lr = dt.type(cfg.lr)
+
+        def step(p: Params) -> tuple[np.ndarray, Callable[[], Params]]:
+            loss, gw, gb = loss_and_grad(p[0], p[1], x, y, r)
+            return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
+
+        def train() -> Trace[Params]:
+            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
+                return run_epochs(step, params, cfg, self.read)
+
+        return train
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return loss_and_grad(w, np.asarray(b), x, y, np.empty_like(y))
