@@ -129,6 +129,7 @@ def main(args: argparse.Namespace) -> int:
         f"gdbench bench: {'quick' if args.quick else 'full'} sweep, {args.threads} thread(s), -> {path}",
         flush=True,
     )
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     start = time.perf_counter()
     try:
         rc = subprocess.call(cmd, env=env, cwd=SUITE.parents[2])
@@ -142,7 +143,8 @@ def main(args: argparse.Namespace) -> int:
         return 1
     data: dict[str, Any] = json.loads(partial.read_text())
     meta = data.setdefault("gdbench", {})
-    meta.update(wall_seconds=wall, threads=args.threads, argv=sys.argv[1:])
+    # Other processes on the machine disturb the timings: the report says how busy it was.
+    meta.update(wall_seconds=wall, threads=args.threads, argv=sys.argv[1:], load_before=load_before)
     atomic_write_json(path, data)
     partial.unlink()
     print(f"gdbench bench: {len(data.get('benchmarks', []))} cases in {wall:.0f} s, saved {path}")

@@ -101,6 +101,14 @@ def _header(run: Run) -> list[str]:
         f"numpy {v.get('numpy')}, torch {v.get('torch')}, jax {v.get('jax')}, Python {v.get('python')}.",
         "",
     ]
+    load, cpus = meta.get("load_before"), cpu.get("count") or 1
+    if load is not None and load > 0.25 * cpus:
+        lines += [
+            f"> **Busy machine**: load average {load:.2f} on {cpus} CPU(s) when the run started. Other "
+            "processes stretch the timings, worst for multi-threaded steps (a parallel region waits for "
+            "a descheduled thread); prefer a run on a quiet machine.",
+            "",
+        ]
     if meta.get("quick"):
         lines += [
             "> **Quick run**: few sizes and rounds, for checking the machinery; do not act on these numbers.",
@@ -281,7 +289,8 @@ METHOD = """## How this was measured
 - **Threads.** {threads} for every framework: {env}; torch.set_num_threads follows OMP_NUM_THREADS;
   XLA has no thread-count flag, so fewer threads than CPUs are enforced with CPU affinity.
 - **Memory floor.** One read of x and y (`numpy.dot(x, y)`; on CUDA `torch.dot` + synchronize),
-  timed in the same run. At small N it is a call's overhead, not a memory read.
+  timed in the same run just before the fits of the same N and dtype; the fastest of its rounds,
+  since it is a bar and noise only raises it. At small N it is a call's overhead, not a read.
 - **Peak memory beyond the data.** CPU: the peak resident size during a round (Linux VmHWM,
   reset through /proc/<pid>/clear_refs before each round) minus the size at that reset, which
   already holds the data; summed over the process and its workers (data-parallel backends), an

@@ -54,7 +54,7 @@ def _legend(fig: Figure, axes: np.ndarray) -> None:
                 handles[lab] = h
                 labels.append(lab)
     fig.legend(
-        [handles[lab] for lab in labels], labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False
+        [handles[lab] for lab in labels], labels, loc="center left", bbox_to_anchor=(0.91, 0.5), frameon=False
     )
 
 
@@ -101,7 +101,7 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
                 "k--",
                 linewidth=2.4,
                 alpha=0.8,
-                label="memory floor: one read of x and y",
+                label="memory floor: one read of x and y (fastest round)",
             )
         _log_axes(
             ax,
