@@ -223,9 +223,9 @@ def _algorithmic(run: Run, device: str, dtype: str, name: str) -> str:
     return (
         f"- *Algorithmic floor, reported apart:* `{name}` takes " + ", ".join(parts) + " per epoch. It reads "
         "the data once per fit and then does O(d²) work per epoch whatever N is (the loss is quadratic), so "
-        "its time per epoch is that one pass spread over the fit's epochs: it wins when epochs are many, "
-        "and at large N with this sweep's few epochs per fit the pass dominates. A different algorithm, "
-        "not a faster loop, so it is never ranked with the per-pass backends."
+        "its time per epoch is mostly that one pass spread over the fit's epochs: the more epochs per fit, "
+        "the further it pulls ahead. A different algorithm, not a faster loop, so it is never ranked with "
+        "the per-pass backends."
     )
 
 
