@@ -121,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
     cmd = pytest_args(args, partial)
     missing = [m for m in ("pytest", "pytest_benchmark") if importlib.util.find_spec(m) is None]
     if missing:
-        print(f"gdbench bench needs {' and '.join(missing)}: pip install -e '.[dev]'", file=sys.stderr)
+        print(f"gdbench bench needs {' and '.join(missing)}: pip install -e .", file=sys.stderr)
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)
     env = cases.thread_env(args.threads, os.environ)
