@@ -2,7 +2,8 @@
 
 ``lax.while_loop`` runs ``trainer.run_epochs``'s contract on the device: its carry holds the
 epoch, (w, b), the last loss, a stop code and, when history is recorded, preallocated buffers
-that each epoch writes one row of. Python is entered once per fit instead of once per epoch.
+that each epoch writes one row of. Python is entered once per fit instead of once per epoch, and
+XLA allocates its temporaries (one N-vector at d = 1) once per call, not per epoch.
 
 ``fit_loop`` is jitted once at module level, so one compiled loop serves every ``fit`` and every
 ``prepare()`` with the same shapes, dtype and history capacity. lr, tol, the epoch limit and the
