@@ -72,7 +72,8 @@ def _choose(text: str, valid: list[str] | tuple[str, ...], what: str) -> list[st
 
 def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     """The child pytest's command line, after validating the selection (UsageError when bad)."""
-    backends = _choose(args.backends, impls.backend_names(), "backend(s)")
+    variants = [name for name, s in cases.SPECS.items() if s.base]  # e.g. torch-ddp-2
+    backends = _choose(args.backends, impls.backend_names() + variants, "backend(s)")
     try:
         sizes = [cases.parse_size(s) for s in _csv(args.sizes)]
     except ValueError as e:

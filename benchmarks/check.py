@@ -59,8 +59,7 @@ def cases(datasets: int, points: int) -> list[Case]:
     for i in range(datasets):
         rng = np.random.default_rng([i, 7])
         d, n = 1 + i % 5, (1, 7, 100, 500)[i % 4]
-        x, y = impls.make_linear(w=list(rng.normal(size=d)), b=float(rng.normal()), size=n,
-                                 noise=0.1, seed=i)
+        x, y = impls.make_linear(w=list(rng.normal(size=d)), b=float(rng.normal()), size=n, noise=0.1, seed=i)
         x = x.reshape(n, d) * (10.0 ** (i % 3 - 1))  # scales 0.1, 1, 10
         out += [(rng.normal(scale=2.0, size=d), float(rng.normal(scale=2.0)), x, y) for _ in range(points)]
     return out
@@ -106,10 +105,14 @@ def main(args: argparse.Namespace) -> int:
     all_cases = cases(args.datasets, args.points)
     wants = answers(all_cases)
     rows = [verify(n, all_cases, wants) for n in names]
-    report = {"tolerance": {"rel_vs_hand_derived": RTOL_EXACT, "rel_vs_finite_differences": RTOL_FD},
-              "cases": len(all_cases), "oracle_rel_error_vs_finite_differences": oracle_error(wants),
-              "backends": rows, "skipped": [{"backend": n, "reason": r} for n, r in skipped],
-              "ok": all(r["ok"] for r in rows)}
+    report = {
+        "tolerance": {"rel_vs_hand_derived": RTOL_EXACT, "rel_vs_finite_differences": RTOL_FD},
+        "cases": len(all_cases),
+        "oracle_rel_error_vs_finite_differences": oracle_error(wants),
+        "backends": rows,
+        "skipped": [{"backend": n, "reason": r} for n, r in skipped],
+        "ok": all(r["ok"] for r in rows),
+    }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -140,18 +143,23 @@ def _print(report: dict[str, Any]) -> None:
     rows = [head]
     for r in report["backends"]:
         verdict = "ok" if r["ok"] else f"FAIL{': ' + r['error'] if r['error'] else ''}"
-        rows.append([r["backend"], *(f"{r[k]:.1e}" for k in ("abs_exact", "rel_exact", "abs_fd", "rel_fd")),
-                     verdict])
+        rows.append(
+            [r["backend"], *(f"{r[k]:.1e}" for k in ("abs_exact", "rel_exact", "abs_fd", "rel_fd")), verdict]
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head) - 1)]
     for i, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
         if i == 0:
             print("  ".join("-" * w for w in widths) + "  ------")
     tol = report["tolerance"]
-    print(f"{report['cases']} cases; errors are the worst over the loss and every gradient component, "
-          f"relative to the largest of them")
-    print(f"tolerance: rel err <= {tol['rel_vs_hand_derived']:g} against the hand-derived float64 gradient, "
-          f"<= {tol['rel_vs_finite_differences']:g} against central finite differences (FD)")
+    print(
+        f"{report['cases']} cases; errors are the worst over the loss and every gradient component, "
+        f"relative to the largest of them"
+    )
+    print(
+        f"tolerance: rel err <= {tol['rel_vs_hand_derived']:g} against the hand-derived float64 gradient, "
+        f"<= {tol['rel_vs_finite_differences']:g} against central finite differences (FD)"
+    )
     gap = report["oracle_rel_error_vs_finite_differences"]
     print(f"the oracle itself: hand-derived and FD gradients differ by at most {gap:.1e} (relative)")
     for s in report["skipped"]:

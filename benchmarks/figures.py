@@ -28,8 +28,11 @@ LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 3))]
 MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*"]
 MAX_WEIGHT_PANELS = 6
 SPAN_FOR_LOG = 10.0  # use a log loss axis once the loss spans more than one decade
-NOTE: dict[str, Any] = {"fontsize": "small", "color": "darkred",
-                        "bbox": {"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}}
+NOTE: dict[str, Any] = {
+    "fontsize": "small",
+    "color": "darkred",
+    "bbox": {"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+}
 CEILING = 1e200  # a diverging loss is drawn up to here, then said in words
 
 
@@ -71,11 +74,21 @@ def data_figure(run: dict[str, Any]) -> Figure:
     if x.shape[1] == 1:
         ax.scatter(x[:, 0], y, s=12, color="black", label=f"data (n = {data['size']})", zorder=3)
         grid = np.linspace(0.0, 1.0, 2)
-        ax.plot(grid, w_true[0] * grid + b_true, color="red", lw=6, alpha=0.3,
-                label=f"true: y = {w_true[0]:g}·x + {b_true:g}")
+        ax.plot(
+            grid,
+            w_true[0] * grid + b_true,
+            color="red",
+            lw=6,
+            alpha=0.3,
+            label=f"true: y = {w_true[0]:g}·x + {b_true:g}",
+        )
         for i, r in enumerate(fitted):
-            ax.plot(grid, _arr(r["w"])[0] * grid + r["b"], **_style(i, len(fitted), 2, every=1),
-                    label=f"{r['backend']}: y = {_arr(r['w'])[0]:.4f}·x + {r['b']:.4f}")
+            ax.plot(
+                grid,
+                _arr(r["w"])[0] * grid + r["b"],
+                **_style(i, len(fitted), 2, every=1),
+                label=f"{r['backend']}: y = {_arr(r['w'])[0]:.4f}·x + {r['b']:.4f}",
+            )
         ax.set_xlabel("x")
         ax.set_title(f"Data and fitted lines (noise ±{data['noise']:g})")
     else:
@@ -84,8 +97,15 @@ def data_figure(run: dict[str, Any]) -> Figure:
         lim = np.array([signal.min(), signal.max()])
         ax.plot(lim, lim, color="red", lw=6, alpha=0.3, label="true: y = x·w + b")
         for i, r in enumerate(fitted):
-            ax.scatter(signal, x @ _arr(r["w"]) + r["b"], s=30, marker=MARKERS[i % len(MARKERS)],
-                       facecolors="none", edgecolors=f"C{i}", label=f"{r['backend']}: its prediction ŷ")
+            ax.scatter(
+                signal,
+                x @ _arr(r["w"]) + r["b"],
+                s=30,
+                marker=MARKERS[i % len(MARKERS)],
+                facecolors="none",
+                edgecolors=f"C{i}",
+                label=f"{r['backend']}: its prediction ŷ",
+            )
         ax.set_xlabel("true signal x·w + b")
         ax.set_title(f"Data and predictions, {x.shape[1]} features (noise ±{data['noise']:g})")
     ax.set_ylabel("y")
@@ -103,8 +123,12 @@ def loss_figure(run: dict[str, Any]) -> Figure:
     seen = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in losses] + [np.empty(0)])
     for i, r in enumerate(results):
         # Cut at CEILING: log autoscaling overflows float64 as a diverging loss nears 1e308.
-        ax.plot(_epochs(r), np.where(losses[i] < CEILING, losses[i], np.nan), label=_label(r),
-                **_style(i, len(results), 2.5, every=len(losses[i])))
+        ax.plot(
+            _epochs(r),
+            np.where(losses[i] < CEILING, losses[i], np.nan),
+            label=_label(r),
+            **_style(i, len(results), 2.5, every=len(losses[i])),
+        )
     if train["tol"] > 0:
         ax.axhline(train["tol"], color="gray", ls="--", lw=1, label=f"tol = {train['tol']:g} (stop below)")
     if opt > 0:  # a zero-noise fit has minimum 0, which a log axis cannot show
@@ -112,8 +136,14 @@ def loss_figure(run: dict[str, Any]) -> Figure:
     if seen.size and seen.max() > SPAN_FOR_LOG * min(seen.min(), opt or np.inf):
         ax.set_yscale("log")
     if seen.size and seen.max() >= CEILING:
-        ax.text(0.98, 0.12, f"diverged: curves end at {CEILING:.0e}; the loss reached {seen.max():.1e}",
-                transform=ax.transAxes, ha="right", **NOTE)
+        ax.text(
+            0.98,
+            0.12,
+            f"diverged: curves end at {CEILING:.0e}; the loss reached {seen.max():.1e}",
+            transform=ax.transAxes,
+            ha="right",
+            **NOTE,
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error (log scale)" if ax.get_yscale() == "log" else "mean squared error")
     ax.set_title(f"Loss over epochs (lr = {train['lr']:g}, {train['dtype']}, n = {run['data']['size']})")
@@ -134,8 +164,10 @@ def params_figure(run: dict[str, Any]) -> Figure:
     axes: Sequence[Axes] = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel().tolist()
     results = [r for r in run["results"] if r.get("history")]
     for k, (ax, name, true, opt) in enumerate(zip(axes, names, trues, opts, strict=False)):
-        values = [(_arr(r["history"]["b"]) if name == "b" else _arr(r["history"]["w"]).reshape(-1, d)[:, k])
-                  for r in results]
+        values = [
+            (_arr(r["history"]["b"]) if name == "b" else _arr(r["history"]["w"]).reshape(-1, d)[:, k])
+            for r in results
+        ]
         for i, r in enumerate(results):
             style = _style(i, len(results), 2.5, every=len(values[i]))
             ax.plot(_epochs(r), values[i], label=_label(r), **style)
@@ -145,13 +177,18 @@ def params_figure(run: dict[str, Any]) -> Figure:
         ax.set_title(f'"{name}" over epochs')
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{name} after the epoch's update")
-        ax.legend(handles=ax.get_lines()[len(results):], fontsize="small")  # this panel's reference lines
-    for ax in axes[len(names):]:
+        ax.legend(handles=ax.get_lines()[len(results) :], fontsize="small")  # this panel's reference lines
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     if results:  # the backends once, for every panel
-        fig.legend(handles=axes[0].get_lines()[: len(results)], loc="outside lower center",
-                   ncols=min(len(results), 3), fontsize="small",
-                   title="agreeing backends overlap" if len(results) > 1 else None, title_fontsize="small")
+        fig.legend(
+            handles=axes[0].get_lines()[: len(results)],
+            loc="outside lower center",
+            ncols=min(len(results), 3),
+            fontsize="small",
+            title="agreeing backends overlap" if len(results) > 1 else None,
+            title_fontsize="small",
+        )
     if d > shown:
         fig.suptitle(f"first {shown} of {d} weights shown")
     return fig
@@ -160,8 +197,14 @@ def params_figure(run: dict[str, Any]) -> Figure:
 def _style(i: int, n: int, width: float, every: int) -> dict[str, Any]:
     """Line style of the i-th of n backends: distinct dash and marker, markers at staggered epochs."""
     step = max(1, every // 8)
-    return {"color": f"C{i}", "ls": LINESTYLES[i % len(LINESTYLES)], "marker": MARKERS[i % len(MARKERS)],
-            "lw": max(1.0, width - 0.4 * i), "ms": 6, "markevery": (i * step // max(n, 1), step)}
+    return {
+        "color": f"C{i}",
+        "ls": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "lw": max(1.0, width - 0.4 * i),
+        "ms": 6,
+        "markevery": (i * step // max(n, 1), step),
+    }
 
 
 def _label(r: dict[str, Any]) -> str:
@@ -185,8 +228,14 @@ def _symlog(ax: Axes, values: list[np.ndarray], name: str, true: float) -> None:
     step = max(1, -(-top // 3))  # about three labelled decades a side, so labels never collide
     ups = [10.0 ** (step * j) for j in range(1, top // step + 1)]
     ax.set_yticks([-u for u in reversed(ups)] + [0.0] + ups)
-    ax.text(0.5, 0.02, f"diverged: symmetric log axis, linear within ±{linear:g}; largest |{name}| = "
-            f"{finite.max():.1e}", transform=ax.transAxes, ha="center", **NOTE)
+    ax.text(
+        0.5,
+        0.02,
+        f"diverged: symmetric log axis, linear within ±{linear:g}; largest |{name}| = {finite.max():.1e}",
+        transform=ax.transAxes,
+        ha="center",
+        **NOTE,
+    )
 
 
 def _epochs(r: dict[str, Any]) -> np.ndarray:

@@ -19,13 +19,23 @@ def describe(name: str) -> dict[str, Any]:
     try:
         be = impls.get_backend(name)
     except impls.BackendUnavailable as e:
-        return {"backend": name, "available": False, "reason": str(e),
-                "framework": None, "version": None, "devices": []}
+        return {
+            "backend": name,
+            "available": False,
+            "reason": str(e),
+            "framework": None,
+            "version": None,
+            "devices": [],
+        }
     # Plugins need only satisfy the Backend Protocol; BackendBase adds these three.
-    return {"backend": name, "available": True, "reason": None,
-            "framework": getattr(be, "framework", None),
-            "version": str(be.version()) if hasattr(be, "version") else None,
-            "devices": list(be.devices()) if hasattr(be, "devices") else ["cpu"]}
+    return {
+        "backend": name,
+        "available": True,
+        "reason": None,
+        "framework": getattr(be, "framework", None),
+        "version": str(be.version()) if hasattr(be, "version") else None,
+        "devices": list(be.devices()) if hasattr(be, "devices") else ["cpu"],
+    }
 
 
 def main(args: argparse.Namespace) -> int:
@@ -37,8 +47,9 @@ def main(args: argparse.Namespace) -> int:
     table = [["backend", "status", "framework", "version", "devices"]]
     for r in rows:
         status = "available" if r["available"] else "unavailable"
-        table.append([r["backend"], status, r["framework"] or "-", r["version"] or "-",
-                      ", ".join(r["devices"]) or "-"])
+        table.append(
+            [r["backend"], status, r["framework"] or "-", r["version"] or "-", ", ".join(r["devices"]) or "-"]
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from . import report_figures as figures
+from . import scaling
 from .bench import DEFAULT_OUT
 from .common import UsageError, atomic_write_text
 from .report_advice import MODE_TEXT, TUTORIAL, choose, fastest, fmt_n, fmt_t, main_dtype
 from .report_data import Fit, Run, load
+
+# The scaling measurement behind "Beyond one machine" (python -m benchmarks.scaling): minutes of
+# all-reduce timing, kept apart from the sweep and committed beside the reference run.
+SCALING_JSON = Path(__file__).resolve().parents[1] / "results" / "scaling" / "scaling.json"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,7 +66,15 @@ def main(args: argparse.Namespace) -> int:
         ]
         if any(t.device == device for t in run.traces):
             drawn.append(figures.growth(run, device, out / "figures" / f"growth_{device}.png"))
-    atomic_write_text(report, marker + "\n" + render(run, [p.relative_to(out) for p in drawn]))
+    scaling_fig = None
+    if SCALING_JSON.exists():  # measured apart (python -m benchmarks.scaling): minutes, not part of a sweep
+        scaling_fig = scaling.plot(scaling.read(SCALING_JSON), out / "figures" / "scaling.png")
+        drawn.append(scaling_fig)
+        scaling_fig = scaling_fig.relative_to(out)
+    text = render(
+        run, [p.relative_to(out) for p in drawn if p != out / "figures" / "scaling.png"], scaling_fig
+    )
+    atomic_write_text(report, marker + "\n" + text)
     print(f"gdbench report: wrote {report} and {len(drawn)} figure(s) in {out / 'figures'}")
     return 0
 
@@ -117,8 +130,8 @@ def _header(run: Run) -> list[str]:
     return lines
 
 
-def render(run: Run, figs: list[Path]) -> str:
-    """The whole REPORT.md as text."""
+def render(run: Run, figs: list[Path], scaling_fig: Path | None = None) -> str:
+    """The whole REPORT.md as text; ``scaling_fig`` adds the modelled scaling beyond one machine."""
     lines = _header(run)
     lines += ["## Which implementation should I choose", ""]
     for device in run.values("device"):
@@ -149,8 +162,45 @@ def render(run: Run, figs: list[Path]) -> str:
             for n in run.values("n"):
                 for mode in ("nohist", "history"):
                     lines += _case_table(run, device, dtype, n, mode)
+    lines += _beyond(run, scaling_fig)
     lines += _missing(run) + _method(run)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _beyond(run: Run, scaling_fig: Path | None) -> list[str]:
+    """Data-parallel backends' time per epoch split into compute and all-reduce, then the model."""
+    split = [f for f in run.fits if f.allreduce is not None and f.mode == "nohist"]
+    if not split and scaling_fig is None:
+        return []
+    lines = ["## Beyond one machine", ""]
+    if split:
+        lines += [
+            "Measured in this run: each data-parallel fit's own clock per epoch, and the part of it spent "
+            "inside `all_reduce` (timed by the ranks themselves; compute is the rest). jax-sharded's psum "
+            "runs inside its compiled step, so it has no split.",
+            "",
+        ]
+        rows = []
+        for f in sorted(split, key=lambda f: (f.backend, f.dtype, f.n)):
+            comm = float(f.allreduce or 0.0)
+            rows.append(
+                [
+                    f"`{f.backend}`",
+                    f.dtype,
+                    fmt_n(f.n),
+                    fmt_t(f.per_epoch),
+                    fmt_t(f.per_epoch - comm),
+                    fmt_t(comm),
+                    f"{comm / f.per_epoch:.0%}",
+                ]
+            )
+        lines = [*lines[:2], "### Compute and all-reduce in this sweep", "", *lines[2:]]
+        lines += _table(["backend", "dtype", "N", "per epoch", "compute", "all-reduce", "share"], rows)
+    if scaling_fig is not None:
+        text = scaling.section(scaling.read(SCALING_JSON), scaling_fig.as_posix())
+        text = text.replace("## Beyond one machine", "### Measured apart, and the model beyond it", 1)
+        lines += [text, ""]
+    return lines
 
 
 def _headline(run: Run) -> list[str]:

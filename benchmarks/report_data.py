@@ -38,6 +38,7 @@ class Fit:
     mem_method: str | None
     check_err: float
     info: dict[str, Any] = field(default_factory=dict)
+    allreduce: float | None = None  # median all-reduce seconds per epoch (data-parallel backends)
 
     @property
     def startup(self) -> float:
@@ -166,6 +167,7 @@ def _add(
             mem_method=e.get("mem_method"),
             check_err=float(e.get("check_err", math.nan)),
             info=dict(e.get("fit_info", {})),
+            allreduce=e.get("allreduce_per_epoch_median_s"),
         )
         fits[(f.backend, f.device, f.dtype, f.n, f.mode)] = f
     elif kind == "floor":

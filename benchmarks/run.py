@@ -31,9 +31,10 @@ REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
 # float64 backends differ only in summation order; float32 ones drift ~1e-7 a step from float64.
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 # Options some backends take: run argument -> {backend: keyword of impls.get_backend(name, **kw)},
-# passed when the argument is set (not None). --workers would be one entry here:
-# "workers": {"torch-ddp": "world_size", "jax-sharded": "devices"}.
-BACKEND_OPTIONS: dict[str, dict[str, str]] = {}
+# passed when the argument is set (not None).
+BACKEND_OPTIONS: dict[str, dict[str, str]] = {
+    "workers": {"torch-ddp": "world_size", "jax-sharded": "devices"},
+}
 HISTORY_POINTS = 5000  # run.json keeps at most this many epochs per backend, evenly strided
 DATA_POINTS = 1000  # and at most this many data points: enough to draw them
 
@@ -67,6 +68,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=impls.DTYPES, default=d.dtype, help="precision of training")
     p.add_argument("--device", choices=impls.DEVICES, default=d.device, help="where to train")
     p.add_argument("--seed", type=_number(int, 0), default=d.seed, help="seed of the data and the init")
+    p.add_argument(
+        "--workers",
+        type=_number(int, 1),
+        default=None,
+        help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends; default: theirs, 2",
+    )
     p.add_argument("--out", type=Path, default=Path("results/run"), help="folder for figures and run.json")
     p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
 
@@ -75,8 +82,9 @@ def main(args: argparse.Namespace) -> int:
     """Train every selected backend, print the table and verdict, write run.json and figures."""
     x, y, w_true = _data(args)
     try:
-        cfg = TrainConfig(lr=args.lr, epochs=args.epochs, tol=args.tol, seed=args.seed,
-                          dtype=args.dtype, device=args.device)
+        cfg = TrainConfig(
+            lr=args.lr, epochs=args.epochs, tol=args.tol, seed=args.seed, dtype=args.dtype, device=args.device
+        )
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.out.exists() and not args.out.is_dir():
@@ -84,9 +92,11 @@ def main(args: argparse.Namespace) -> int:
     backends, skipped = select(args.backends, args.device, lambda name: backend_options(args, name))
     for name, why in skipped:
         print(f"note: skipping {name}: {why}", file=sys.stderr)
-    print(f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
-          f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on {cfg.device}",
-          file=sys.stderr)
+    print(
+        f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
+        f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on {cfg.device}",
+        file=sys.stderr,
+    )
     outcomes = [train(name, be, x, y, cfg, args.verbose) for name, be in backends]
     ref = reference(outcomes, x, y, cfg)
     for o in outcomes:
@@ -117,8 +127,11 @@ def select(
         try:
             be = impls.get_backend(name, **options(name))
             usable = be.devices() if hasattr(be, "devices") else ["cpu"]
-            why = "" if device in ("auto", *usable) else (
-                f"device {device!r} is not usable here (usable: {', '.join(usable)})")
+            why = (
+                ""
+                if device in ("auto", *usable)
+                else (f"device {device!r} is not usable here (usable: {', '.join(usable)})")
+            )
         except impls.BackendUnavailable as e:
             why = f"unavailable: {e}"
         if not why:
@@ -134,15 +147,24 @@ def select(
 
 def backend_options(args: argparse.Namespace, name: str) -> dict[str, Any]:
     """The keyword options of backend ``name`` from the run arguments (see BACKEND_OPTIONS)."""
-    return {kw: getattr(args, arg) for arg, by_backend in BACKEND_OPTIONS.items()
-            if (kw := by_backend.get(name)) and getattr(args, arg, None) is not None}
+    return {
+        kw: getattr(args, arg)
+        for arg, by_backend in BACKEND_OPTIONS.items()
+        if (kw := by_backend.get(name)) and getattr(args, arg, None) is not None
+    }
 
 
 def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, verbose: bool) -> Outcome:
     """One backend's fit with its warnings caught: divergence goes in the table, not a warning dump."""
     print(f"  {name:<16} training ...", end="", file=sys.stderr, flush=True)
-    out = Outcome(name, None, {"framework": str(getattr(be, "framework", "?")),
-                               "version": str(be.version()) if hasattr(be, "version") else "?"})
+    out = Outcome(
+        name,
+        None,
+        {
+            "framework": str(getattr(be, "framework", "?")),
+            "version": str(be.version()) if hasattr(be, "version") else "?",
+        },
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
         start = time.perf_counter()
@@ -160,8 +182,10 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
         print(f"    note: {note}", file=sys.stderr)
     if verbose and out.result is not None and r.losses is not None and r.ws is not None and r.bs is not None:
         for i in range(0, len(r.losses), 5):  # the tutorial's lines, read back from the history
-            print(f"    {i:03d} w = {_vec(r.ws[i], '.5f')}, b = {r.bs[i]:.5f} loss = {r.losses[i]:.5f}",
-                  file=sys.stderr)
+            print(
+                f"    {i:03d} w = {_vec(r.ws[i], '.5f')}, b = {r.bs[i]:.5f} loss = {r.losses[i]:.5f}",
+                file=sys.stderr,
+            )
     return out
 
 
@@ -216,9 +240,11 @@ def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
 def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
     """Print the tolerance and the closing lines; 0 if every backend agrees, 1 otherwise."""
     tol = TOLERANCE[cfg.dtype]
-    print(f"tolerance ({cfg.dtype}): |value - {REFERENCE} float64| <= {tol:g} x max(1, |value|) for w, b "
-          f"and the loss at every shared epoch (float64: {TOLERANCE['float64']:g}, "
-          f"float32: {TOLERANCE['float32']:g})")
+    print(
+        f"tolerance ({cfg.dtype}): |value - {REFERENCE} float64| <= {tol:g} x max(1, |value|) for w, b "
+        f"and the loss at every shared epoch (float64: {TOLERANCE['float64']:g}, "
+        f"float32: {TOLERANCE['float32']:g})"
+    )
     bad = {s: [o for o in outcomes if o.status == s] for s in ("diverged", "disagrees", "error")}
     if bad["diverged"]:
         names = ", ".join(o.name for o in bad["diverged"])
@@ -236,31 +262,64 @@ def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
     return 1
 
 
-def run_record(args: argparse.Namespace, cfg: TrainConfig, x: np.ndarray, y: np.ndarray, w_true: list[float],
-               outcomes: list[Outcome], skipped: list[tuple[str, str]]) -> dict[str, Any]:
+def run_record(
+    args: argparse.Namespace,
+    cfg: TrainConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    w_true: list[float],
+    outcomes: list[Outcome],
+    skipped: list[tuple[str, str]],
+) -> dict[str, Any]:
     """Everything the table and figures show, as strict JSON data (non-finite numbers become null)."""
     w_opt, b_opt, loss_opt = optimum(x, y)
     w0, b0 = cfg.initial_params(x.shape[1])
     results = []
     for o in outcomes:
-        item: dict[str, Any] = {"backend": o.name, **o.about, "status": o.status, "error": o.error or None,
-                                "notes": o.notes, "deviation": _num(o.deviation)}
+        item: dict[str, Any] = {
+            "backend": o.name,
+            **o.about,
+            "status": o.status,
+            "error": o.error or None,
+            "notes": o.notes,
+            "deviation": _num(o.deviation),
+        }
         if (r := o.result) is not None:
             hist = [h if h is not None else np.empty(0) for h in (r.losses, r.ws, r.bs)]
             step = max(1, math.ceil(len(hist[0]) / HISTORY_POINTS))
-            item.update(w=_nums(r.w), b=_num(r.b), loss=_num(r.loss), epochs=r.epochs,
-                        stop_reason=r.stop_reason, seconds=r.seconds, wall_seconds=o.wall,
-                        device=r.device, dtype=r.dtype,
-                        distance_to_optimum=_num(math.hypot(float(np.linalg.norm(r.w - w_opt)), r.b - b_opt)),
-                        info={k: str(v) for k, v in r.info.items()},
-                        history={"stride": step, "loss": _nums(hist[0][::step]),
-                                 "w": [_nums(v) for v in hist[1][::step]], "b": _nums(hist[2][::step])})
+            item.update(
+                w=_nums(r.w),
+                b=_num(r.b),
+                loss=_num(r.loss),
+                epochs=r.epochs,
+                stop_reason=r.stop_reason,
+                seconds=r.seconds,
+                wall_seconds=o.wall,
+                device=r.device,
+                dtype=r.dtype,
+                distance_to_optimum=_num(math.hypot(float(np.linalg.norm(r.w - w_opt)), r.b - b_opt)),
+                info={k: str(v) for k, v in r.info.items()},
+                history={
+                    "stride": step,
+                    "loss": _nums(hist[0][::step]),
+                    "w": [_nums(v) for v in hist[1][::step]],
+                    "b": _nums(hist[2][::step]),
+                },
+            )
         results.append(item)
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k[0] != "_"},
-        "data": {"w": w_true, "b": args.b, "size": args.size, "noise": args.noise, "features": x.shape[1],
-                 "seed": args.seed, "x": [_nums(v) for v in x[:DATA_POINTS]], "y": _nums(y[:DATA_POINTS])},
+        "data": {
+            "w": w_true,
+            "b": args.b,
+            "size": args.size,
+            "noise": args.noise,
+            "features": x.shape[1],
+            "seed": args.seed,
+            "x": [_nums(v) for v in x[:DATA_POINTS]],
+            "y": _nums(y[:DATA_POINTS]),
+        },
         "train": {**dataclasses.asdict(cfg), "init": [_nums(w0), b0]},
         "reference": REFERENCE,
         "tolerance": TOLERANCE[cfg.dtype],
@@ -278,16 +337,28 @@ def table(record: dict[str, Any]) -> str:
         if r.get("epochs") is None:
             rows.append([r["backend"], "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
             continue
-        rows.append([r["backend"], _vec(r["w"], ".6g"), _fmt(r["b"], ".6g"), _fmt(r["loss"], ".3e"),
-                     str(r["epochs"]), r["stop_reason"], f"{r['seconds']:.3f}",
-                     _fmt(r["distance_to_optimum"], ".2e"), _fmt(r["deviation"], ".1e"),
-                     "yes" if r["status"] == "ok" else "NO"])
+        rows.append(
+            [
+                r["backend"],
+                _vec(r["w"], ".6g"),
+                _fmt(r["b"], ".6g"),
+                _fmt(r["loss"], ".3e"),
+                str(r["epochs"]),
+                r["stop_reason"],
+                f"{r['seconds']:.3f}",
+                _fmt(r["distance_to_optimum"], ".2e"),
+                _fmt(r["deviation"], ".1e"),
+                "yes" if r["status"] == "ok" else "NO",
+            ]
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     opt = record["optimum"]
-    lines.append(f"θ* = least-squares optimum: w = {_vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
-                 f"loss {opt['loss']:.3e}; |θ-θ*| is each fit's distance to it")
+    lines.append(
+        f"θ* = least-squares optimum: w = {_vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
+        f"loss {opt['loss']:.3e}; |θ-θ*| is each fit's distance to it"
+    )
     return "\n".join(lines)
 
 
@@ -298,8 +369,9 @@ def _data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, list[float]
         raise UsageError(f"--w has {len(args.w)} values but --features is {d}; give one value or {d}")
     w = args.w * d if len(args.w) == 1 else args.w
     try:
-        x, y = impls.make_linear(w=w[0] if d == 1 else w, b=args.b, size=args.size, noise=args.noise,
-                                 seed=args.seed)
+        x, y = impls.make_linear(
+            w=w[0] if d == 1 else w, b=args.b, size=args.size, noise=args.noise, seed=args.seed
+        )
     except ValueError as e:
         raise UsageError(str(e)) from None
     return x.reshape(len(y), d), y, w
@@ -308,7 +380,8 @@ def _data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, list[float]
 def _number(kind: type, low: float | None = None, strict: bool = False) -> Callable[[str], Any]:
     """An argparse type: a finite int or float, at least (or above, if strict) ``low``."""
     need = f"a finite {'integer' if kind is int else 'number'}" + (
-        "" if low is None else f" {'>' if strict else '>='} {low:g}")
+        "" if low is None else f" {'>' if strict else '>='} {low:g}"
+    )
 
     def parse(s: str) -> Any:
         try:

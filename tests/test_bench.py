@@ -48,13 +48,16 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     rc, output, data, _ = quick_run
     assert rc == 0, output[-3000:]
     status = data["gdbench"]["backend_info"]
-    assert set(status) == set(impls.backend_names())  # every registered backend, run or explained
+    # every registered backend, run or explained; data-parallel ones as one variant per world size
+    assert set(status) == set(cases.expand(impls.backend_names()))
+    assert {"torch-ddp-1", "torch-ddp-2", "jax-sharded-1", "jax-sharded-2"} <= set(status)
     available = {name for name, b in status.items() if b["available"]}
     assert "numpy-closed" in available  # needs nothing beyond numpy, so it always runs
     assert all(b["reason"] for b in status.values() if not b["available"])
     infos = [b["extra_info"] for b in data["benchmarks"]]
     fits = [e for e in infos if e["kind"] == "fit"]
-    assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in available for m in cases.MODES}
+    at_100 = {b for b in available if cases.spec(b).runs_at(100)}  # variants run at DIST_SIZES only
+    assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in at_100 for m in cases.MODES}
     assert [e["n"] for e in infos if e["kind"] == "floor"] == [100]
     for e in fits:
         assert e["epochs"] == cases.work(100, quick=True).epochs and len(e["loop_s"]) == e["rounds"]
@@ -224,7 +227,8 @@ def test_report_renders_markdown_and_figures_from_saved_json_alone(fixture_repor
     assert "use `jax-fused`" in text and "graph growth" in text and "(algorithmic)" in text
     assert "`jax-sharded`: unavailable here" in text and "made-up failure" in text
     pngs = sorted(p.name for p in (out / "figures").iterdir())
-    assert pngs == ["growth_cpu.png", "per_epoch_cpu.png", "ratio_to_floor_cpu.png"]
+    assert pngs == ["growth_cpu.png", "per_epoch_cpu.png", "ratio_to_floor_cpu.png", "scaling.png"]
+    assert "## Beyond one machine" in text and "### Measured apart, and the model beyond it" in text
     assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
 

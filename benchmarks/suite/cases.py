@@ -19,20 +19,42 @@ class BenchSpec:
     kind: Kind = "per-pass"
     options: Mapping[str, Any] = field(default_factory=dict)  # impls.get_backend(name, **options)
     trace: bool = False  # also time every epoch of one fit (needs the backend's make_step)
+    base: str | None = None  # a bench variant of this registered backend (e.g. one world size)
+    sizes: tuple[int, ...] | None = None  # only these N (None: every selected size)
+
+    def runs_at(self, n: int) -> bool:
+        """Whether this backend has a case at size n."""
+        return self.sizes is None or n in self.sizes
 
 
-# The one place for per-backend bench settings. A data-parallel backend would add e.g.
-# "torch-ddp": BenchSpec(options={"world_size": 2}).
+DIST_SIZES = (10**6, 10**7)  # data-parallel backends: only where a shard is worth an all-reduce
+
+# The one place for per-backend bench settings. The data-parallel backends are benched as variants,
+# one per world size, at DIST_SIZES only; naming the backend selects all of its variants.
 SPECS: dict[str, BenchSpec] = {
     "torch-autograd": BenchSpec(trace=True),  # the tutorial's pattern: per-epoch time grows with the epoch
     "torch-nograd": BenchSpec(trace=True),  # the idiomatic fix, traced beside it for contrast
     "numpy-moments": BenchSpec(kind="algorithmic"),
+    **{
+        f"{base}-{p}": BenchSpec(base=base, options={option: p}, sizes=DIST_SIZES)
+        for base, option in (("torch-ddp", "world_size"), ("jax-sharded", "devices"))
+        for p in (1, 2)
+    },
 }
 
 
 def spec(name: str) -> BenchSpec:
     """The bench settings of backend ``name``."""
     return SPECS.get(name, BenchSpec())
+
+
+def expand(names: list[str]) -> list[str]:
+    """Replace each backend that has bench variants by its variants, keeping the order."""
+    out: list[str] = []
+    for name in names:
+        variants = [v for v, s in SPECS.items() if s.base == name]
+        out.extend(variants or [name])
+    return out
 
 
 SIZES = (10**2, 10**4, 10**6, 10**7)

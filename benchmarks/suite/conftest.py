@@ -49,7 +49,7 @@ def _csv(config: pytest.Config, name: str) -> list[str]:
 def grid(config: pytest.Config) -> dict[str, Any]:
     """The selected backends, sizes, dtypes, devices and modes, in the order they run."""
     quick = bool(config.getoption("gd_quick"))
-    backends = _csv(config, "gd_backends") or impls.backend_names()
+    backends = cases.expand(_csv(config, "gd_backends") or impls.backend_names())
     sizes = [cases.parse_size(s) for s in _csv(config, "gd_sizes")] or list(
         cases.QUICK_SIZES if quick else cases.SIZES
     )
@@ -85,6 +85,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for t in g["dtypes"]
             for m in g["modes"]
             for b in g["backends"]
+            if cases.spec(b).runs_at(n)
         ]
         ids = [f"{d}-{t}-N{label(n)}-{m}-{b}" for d, t, n, m, b in rows2]
         metafunc.parametrize(("device", "dtype", "n", "mode", "backend_name"), rows2, ids=ids)

@@ -88,7 +88,8 @@ def data(n: int) -> tuple[np.ndarray, np.ndarray]:
 def built(name: str) -> tuple[Any, str | None]:
     """(backend, None), or (None, why it cannot be built here); built once per session."""
     try:
-        return impls.get_backend(name, **spec(name).options), None
+        s = spec(name)
+        return impls.get_backend(s.base or name, **s.options), None
     except (impls.BackendUnavailable, TypeError, ValueError) as e:
         return None, str(e)
 
@@ -156,6 +157,7 @@ def run_fit(
 
     probe = probe_for(case.device, getattr(backend, "framework", ""))
     loop_s: list[float] = []
+    comm_s: list[float] = []  # all-reduce time inside each round's loop, for data-parallel backends
     peaks: list[int] = []
 
     def setup() -> None:
@@ -170,6 +172,9 @@ def run_fit(
         res = run()
         sync()
         loop_s.append(res.seconds)
+        comm = res.info.get("allreduce_seconds")
+        if isinstance(comm, (int, float)):
+            comm_s.append(float(comm))
         return res
 
     bench.group = case.group
@@ -195,6 +200,8 @@ def run_fit(
         mem_peak_bytes=max(peaks) if peaks else None,
         mem_method=probe.method if probe is not None else None,
     )
+    if len(comm_s) == len(loop_s):  # compute = the loop's time per epoch less its all-reduce
+        info.update(allreduce_per_epoch_median_s=statistics.median(c / cfg.epochs for c in comm_s))
     return info
 
 
