@@ -12,10 +12,15 @@ dynamic (``dynamic=True``), so one compiled step serves every N: a step is compi
 device, and d = 1 or d > 1 (dynamo specialises sizes of 1); float32 gets a second one past
 N = 4096, where inductor switches to a more accurate (and slower) cascade summation.
 ``dynamic=False`` would compile again for every N and, past dynamo's recompile limit (8),
-silently fall back to eager. Inductor picks a serial or an OpenMP kernel from the N it compiles
-at; a serial float64 kernel compiled at N = 100 still reads x and y at the floor's speed at
-N = 10⁷ here, while forcing OpenMP (``cpp.dynamic_threads``) cost 1.1x there and thousands of
-times the floor at N = 100, where its threads spin against the Python loop on 2 cores.
+silently fall back to eager.
+
+Left alone, inductor picks a serial or an OpenMP kernel from the N it first compiles at, so the
+order of fits decided the speed: a float64 step compiled at N = 100 ran serially at N = 10⁷, at
+twice the floor here. So there are two compiled steps, chosen by N as ATen chooses by its grain
+size: a serial one below ``PARALLEL_FROM`` rows, and an OpenMP one from there on (forced on
+small N, an OpenMP region cost thousands of times the floor at N = 100 on 2 busy cores, where
+its threads spin against the Python loop).
+
 b and lr are 1-element vectors, not 0-d tensors: under ``dynamic=True`` dynamo turns a 0-d
 input into a symbolic float read by ``.item()``, traces the step twice, and guards on
 ``not isnan(b)``, so a diverging fit would recompile mid-loop.
@@ -29,7 +34,7 @@ module in this process) and ``recompiles_during_fit`` (0: the tests hold it ther
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -43,12 +48,20 @@ from .trainer import Problem, Trace, run_epochs
 compile_count = 0  # graphs handed to inductor by this module, in this process
 
 
-def _inductor(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
-    """Inductor, counting the graphs it is given: a recompile is counted, not guessed from timings."""
-    global compile_count
-    compile_count += 1
+PARALLEL_FROM = 32768  # rows; ATen's grain size, below which its own kernels stay serial too
+
+
+def inductor(config: Mapping[str, object]) -> Callable[..., Callable[..., Any]]:
+    """Inductor under ``config``, counting the graphs it is given: recompiles are counted, not guessed."""
     compile_fx: Callable[..., Callable[..., Any]] = torch._dynamo.lookup_backend("inductor")
-    return compile_fx(gm, example_inputs)
+
+    def backend(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
+        global compile_count
+        compile_count += 1
+        with torch._inductor.config.patch(dict(config)):
+            return compile_fx(gm, example_inputs)
+
+    return backend
 
 
 def step(
@@ -59,7 +72,28 @@ def step(
     return loss, gw, gb, w - lr * gw, b - lr * gb
 
 
-compiled_step = torch.compile(step, backend=_inductor, dynamic=True)
+def serial_step(
+    w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """``step``, under its own name: dynamo keeps one cache per function, so each variant has its own."""
+    return step(w, b, x, y, lr)
+
+
+def parallel_step(
+    w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor, lr: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """``step`` again, for the OpenMP variant."""
+    return step(w, b, x, y, lr)
+
+
+compiled_serial = torch.compile(serial_step, backend=inductor({"cpp.threads": 1}), dynamic=True)
+# Inductor's own choice, made at the N of the first call, which is >= PARALLEL_FROM: OpenMP.
+compiled_parallel = torch.compile(parallel_step, backend=inductor({}), dynamic=True)
+
+
+def compiled_step(n: int) -> Callable[..., tuple[torch.Tensor, ...]]:
+    """The compiled step for data of n rows."""
+    return compiled_parallel if n >= PARALLEL_FROM else compiled_serial
 
 
 class TorchCompile(TorchBackend):
@@ -81,17 +115,18 @@ class TorchCompile(TorchBackend):
         lr = torch.tensor([cfg.lr], dtype=dt, device=device)
         w0 = torch.tensor(prob.w0, dtype=dt, device=device)
         b0 = torch.tensor([prob.b0], dtype=dt, device=device)
+        stepper = compiled_step(x.shape[0])
         compiled = False
 
         def compile_step() -> float:
             """Compile by a first call; seconds spent, 0 if dynamo already had a matching graph."""
             compiles, start = compile_count, time.perf_counter()
-            compiled_step(w0, b0, x, y, lr)
+            stepper(w0, b0, x, y, lr)
             _torch.sync(device)
             return time.perf_counter() - start if compile_count > compiles else 0.0
 
         def one(p: Params) -> tuple[torch.Tensor, Callable[[], Params]]:
-            loss, _, _, w, b = compiled_step(p[0], p[1], x, y, lr)
+            loss, _, _, w, b = stepper(p[0], p[1], x, y, lr)
             return loss, lambda: (w, b)
 
         def train() -> Trace[Params]:
@@ -115,5 +150,5 @@ class TorchCompile(TorchBackend):
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
         wt, bt, xt, yt, no_lr = (torch.as_tensor(a, dtype=torch.float64) for a in (w, [b], x, y, [0.0]))
-        loss, gw, gb, _, _ = compiled_step(wt, bt, xt, yt, no_lr)
+        loss, gw, gb, _, _ = compiled_step(len(y))(wt, bt, xt, yt, no_lr)
         return float(loss), gw.numpy(), float(gb)

@@ -85,6 +85,10 @@ def test_torch_compile_never_recompiles_for_the_same_dtype_and_d():
     with pytest.warns(RuntimeWarning, match="diverged"):  # w and b grow until the loss overflows
         assert backend.fit(x, y, cfg(lr=50.0, epochs=500)).info["recompiles_during_fit"] == 0
     assert torch_compile.compile_count == compiles
+    # Large data gets the OpenMP step, small data the serial one, whatever order fits come in.
+    n = torch_compile.PARALLEL_FROM
+    assert torch_compile.compiled_step(n - 1) is torch_compile.compiled_serial
+    assert torch_compile.compiled_step(n) is torch_compile.compiled_parallel
 
 
 # --- torch-optim: the habit, without side effects ---------------------------------------------
