@@ -54,47 +54,6 @@ def autograd_loss_and_grad(
 Params = tuple[torch.Tensor, torch.Tensor]
 
 
-class TorchLoopBackend(BackendBase):
-    """A torch backend stepped from Python; subclasses differ only in ``make_step``."""
-
-    framework = "torch"
-
-    @staticmethod
-    @abstractmethod
-    def make_step(x: torch.Tensor, y: torch.Tensor, lr: float) -> Step[Params]:
-        """The epoch function over data already on the device."""
-
-    def devices(self) -> list[str]:
-        """CPU, plus CUDA when torch sees a GPU."""
-        return devices()
-
-    def version(self) -> str:
-        """torch's version."""
-        return str(torch.__version__)
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy (w, b) to the host."""
-        return read(params)
-
-    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
-        dt = dtype(cfg.dtype)
-        x = torch.as_tensor(prob.x, dtype=dt, device=device)
-        y = torch.as_tensor(prob.y, dtype=dt, device=device)
-        step = self.make_step(x, y, cfg.lr)
-
-        def train() -> Trace[Params]:
-            w = torch.tensor(prob.w0, dtype=dt, device=device, requires_grad=True)
-            b = torch.tensor(prob.b0, dtype=dt, device=device, requires_grad=True)
-            return run_epochs(step, (w, b), cfg, self.read, lambda p: sync(device))
-
-        return train
-
-    def _loss_and_grad(
-        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
-    ) -> tuple[float, np.ndarray, float]:
-        return autograd_loss_and_grad(w, b, x, y)
-
-
 class TorchBackend(BackendBase):
     """What a torch backend with its own ``_prepare`` shares: devices, version, reading, gradients."""
 
@@ -116,3 +75,25 @@ class TorchBackend(BackendBase):
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
         return autograd_loss_and_grad(w, b, x, y)
+
+
+class TorchLoopBackend(TorchBackend):
+    """A torch backend stepped from Python; subclasses differ only in ``make_step``."""
+
+    @staticmethod
+    @abstractmethod
+    def make_step(x: torch.Tensor, y: torch.Tensor, lr: float) -> Step[Params]:
+        """The epoch function over data already on the device."""
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dt = dtype(cfg.dtype)
+        x = torch.as_tensor(prob.x, dtype=dt, device=device)
+        y = torch.as_tensor(prob.y, dtype=dt, device=device)
+        step = self.make_step(x, y, cfg.lr)
+
+        def train() -> Trace[Params]:
+            w = torch.tensor(prob.w0, dtype=dt, device=device, requires_grad=True)
+            b = torch.tensor(prob.b0, dtype=dt, device=device, requires_grad=True)
+            return run_epochs(step, (w, b), cfg, self.read, lambda p: sync(device))
+
+        return train

@@ -234,7 +234,9 @@ TORCHRUN_SCRIPT = """
     res = impls.get_backend("torch-ddp").fit(x, y, impls.TrainConfig(epochs=200, tol=2e-3))
     out = {"rank": dist.get_rank(), "ws": res.ws.tolist(), "losses": res.losses.tolist(),
            "stop": res.stop_reason, "info": res.info, "omp": torch.get_num_threads()}
-    print("RESULT " + json.dumps(out), flush=True)
+    # One file per rank: two ranks printing to one pipe can interleave their lines.
+    with open(f"result-{dist.get_rank()}.json", "w") as f:
+        json.dump(out, f)
     dist.destroy_process_group()
 """
 
@@ -254,7 +256,7 @@ def test_torch_ddp_under_torchrun(tmp_path, ref):
     env["GLOO_SOCKET_IFNAME"] = loopback()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=BOUND_S, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
-    results = [json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("result-*.json"))]
     assert sorted(r["rank"] for r in results) == [0, 1]
     for r in results:
         assert r["stop"] == ref.stop_reason and len(r["losses"]) == ref.epochs
