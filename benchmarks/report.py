@@ -17,6 +17,7 @@ from .bench import DEFAULT_OUT
 from .common import UsageError, atomic_write_text
 from .report_advice import MODE_TEXT, TUTORIAL, choose, fastest, fmt_n, fmt_t, main_dtype
 from .report_data import Fit, Run, load
+from .report_goals import goals
 
 # The scaling measurement behind "Beyond one machine" (python -m benchmarks.scaling): minutes of
 # all-reduce timing, kept apart from the sweep and committed beside the reference run.
@@ -162,6 +163,7 @@ def render(run: Run, figs: list[Path], scaling_fig: Path | None = None) -> str:
             for n in run.values("n"):
                 for mode in ("nohist", "history"):
                     lines += _case_table(run, device, dtype, n, mode)
+    lines += goals(run) if "cpu" in run.values("device") else []
     lines += _beyond(run, scaling_fig)
     lines += _missing(run) + _method(run)
     return "\n".join(lines).rstrip() + "\n"
