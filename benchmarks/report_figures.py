@@ -23,9 +23,11 @@ MODE_TITLE = {"nohist": "no history", "history": "with per-epoch history"}
 
 def styles(backends: list[str]) -> dict[str, dict[str, Any]]:
     """One colour and marker per backend, the same in every figure."""
-    colours = plt.get_cmap("tab10")(np.arange(10))
+    # tab10, then the darker half of tab20b: up to 20 backends without a repeated colour.
+    colours = [*plt.get_cmap("tab10")(np.arange(10)), *plt.get_cmap("tab20b")(np.arange(0, 20, 2))]
     return {
-        b: {"color": colours[i % 10], "marker": MARKERS[i % len(MARKERS)]} for i, b in enumerate(backends)
+        b: {"color": colours[i % len(colours)], "marker": MARKERS[i % len(MARKERS)]}
+        for i, b in enumerate(backends)
     }
 
 
