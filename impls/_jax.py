@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .trainer import BackendBase
+
 
 def devices() -> list[str]:
     """Devices JAX can use in this process ("cuda" stands for any JAX GPU)."""
@@ -42,3 +44,37 @@ def read(params: tuple[jax.Array, jax.Array]) -> tuple[np.ndarray, float]:
     """Copy (w, b) to the host as (float64 array, float)."""
     w, b = params
     return np.asarray(w, dtype=np.float64), float(b)
+
+
+class JaxBackend(BackendBase):
+    """What the JAX backends share: devices, version, reading results, ``value_and_grad`` gradients."""
+
+    framework = "jax"
+
+    def __init__(self) -> None:
+        self._info: dict[str, object] = {}
+
+    def devices(self) -> list[str]:
+        """CPU, plus a GPU when JAX sees one."""
+        return devices()
+
+    def version(self) -> str:
+        """jax's version."""
+        return str(jax.__version__)
+
+    def read(self, params: Any) -> tuple[np.ndarray, float]:
+        """Copy (w, b) to the host."""
+        return read(params)
+
+    def fit_info(self) -> dict[str, object]:
+        """What the backend recorded about its last fit (compile times, devices...)."""
+        return dict(self._info)
+
+    def _loss_and_grad(
+        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        with precision("float64"):
+            loss, (gw, gb) = jax.value_and_grad(mse, argnums=(0, 1))(
+                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)
+            )
+            return loss, gw, gb

@@ -26,7 +26,7 @@ from jax import lax
 
 from . import _jax
 from .base import StopReason, TrainConfig
-from .trainer import BackendBase, Problem, Trace
+from .trainer import Problem, Trace
 
 Params = tuple[jax.Array, jax.Array]
 RUNNING, TOL, DIVERGED = np.int32(0), np.int32(1), np.int32(2)  # int32, as the carry holds them
@@ -96,26 +96,10 @@ def threshold(tol: float, dtype: np.dtype) -> np.ndarray:
     return t if t >= tol else np.nextafter(t, np.asarray(np.inf, dtype))
 
 
-class JaxFused(BackendBase):
+class JaxFused(_jax.JaxBackend):
     """Gradient descent with the epoch loop compiled: one device call per fit."""
 
     name = "jax-fused"
-    framework = "jax"
-
-    def __init__(self) -> None:
-        self._info: dict[str, object] = {}
-
-    def devices(self) -> list[str]:
-        """CPU, plus a GPU when JAX sees one."""
-        return _jax.devices()
-
-    def version(self) -> str:
-        """jax's version."""
-        return str(jax.__version__)
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy (w, b) to the host."""
-        return _jax.read(params)
 
     def fit_info(self) -> dict[str, object]:
         """Compile time the last fit paid before its loop (0 when reused), and traces so far."""
@@ -171,12 +155,3 @@ class JaxFused(BackendBase):
             )
 
         return train
-
-    def _loss_and_grad(
-        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        with _jax.precision("float64"):
-            loss, (gw, gb) = jax.value_and_grad(_jax.mse, argnums=(0, 1))(
-                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)
-            )
-            return loss, gw, gb

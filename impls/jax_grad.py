@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _jax
 from .base import TrainConfig
-from .trainer import BackendBase, Problem, Trace, run_epochs
+from .trainer import Problem, Trace, run_epochs
 
 Params = tuple[jax.Array, jax.Array]
 
@@ -25,30 +25,14 @@ def step(
     return loss, w - lr * gw, b - lr * gb
 
 
-class JaxGrad(BackendBase):
+class JaxGrad(_jax.JaxBackend):
     """Functional gradient descent: parameters are immutable arrays, each step returns new ones."""
 
     name = "jax-grad"
-    framework = "jax"
-
-    def __init__(self) -> None:
-        self._info: dict[str, object] = {}
 
     def fit_info(self) -> dict[str, object]:
         """Seconds the first call of the last prepared fit spent compiling (or finding) the step."""
         return dict(self._info)
-
-    def devices(self) -> list[str]:
-        """CPU, plus a GPU when JAX sees one."""
-        return _jax.devices()
-
-    def version(self) -> str:
-        """jax's version."""
-        return str(jax.__version__)
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy (w, b) to the host."""
-        return _jax.read(params)
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dev = _jax.device(device)
@@ -75,12 +59,3 @@ class JaxGrad(BackendBase):
                 return run_epochs(one, init, cfg, self.read, jax.block_until_ready)
 
         return train
-
-    def _loss_and_grad(
-        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
-        with _jax.precision("float64"):
-            loss, (gw, gb) = jax.value_and_grad(_jax.mse, argnums=(0, 1))(
-                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y)
-            )
-            return loss, gw, gb

@@ -132,7 +132,7 @@ def _one_device_sums() -> Callable[..., tuple[jax.Array, jax.Array, jax.Array]]:
     return jax.jit(make_sums(Mesh(np.array(jax.devices("cpu")[:1]), (AXIS,))))
 
 
-class JaxSharded(_dist.PoolOwner):
+class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
     """Sample-sharded gradient descent over a device mesh, one psum of the packed sums per epoch."""
 
     name = "jax-sharded"
@@ -157,14 +157,6 @@ class JaxSharded(_dist.PoolOwner):
     def devices(self) -> list[str]:
         """CPU (host devices are made as needed), plus a GPU when JAX sees one."""
         return _jax.devices()
-
-    def version(self) -> str:
-        """jax's version."""
-        return str(jax.__version__)
-
-    def read(self, params: Any) -> tuple[np.ndarray, float]:
-        """Copy (w, b) to the host, from JAX arrays or from the worker's host copies."""
-        return _jax.read(params)
 
     def fit_info(self) -> dict[str, object]:
         """Devices, padding, where the fit ran, and how often the step was compiled."""
