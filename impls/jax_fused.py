@@ -35,7 +35,10 @@ trace_count = 0  # times fit_loop has been traced in this process; tests assert 
 
 
 class History(NamedTuple):
-    """Preallocated buffers with one row per epoch the loop may run."""
+    """Preallocated buffers with one row per epoch the loop may run.
+
+    ``FitResult.info``: compile time the last fit paid before its loop (0 when reused), and traces so far.
+    """
 
     losses: jax.Array
     ws: jax.Array
@@ -100,10 +103,6 @@ class JaxFused(_jax.JaxBackend):
     """Gradient descent with the epoch loop compiled: one device call per fit."""
 
     name = "jax-fused"
-
-    def fit_info(self) -> dict[str, object]:
-        """Compile time the last fit paid before its loop (0 when reused), and traces so far."""
-        return dict(self._info)
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dev = _jax.device(device)

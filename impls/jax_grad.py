@@ -26,13 +26,12 @@ def step(
 
 
 class JaxGrad(_jax.JaxBackend):
-    """Functional gradient descent: parameters are immutable arrays, each step returns new ones."""
+    """Functional gradient descent: parameters are immutable arrays, each step returns new ones.
+
+    ``FitResult.info``: seconds the first call of the last prepared fit spent compiling (or finding) the step.
+    """
 
     name = "jax-grad"
-
-    def fit_info(self) -> dict[str, object]:
-        """Seconds the first call of the last prepared fit spent compiling (or finding) the step."""
-        return dict(self._info)
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dev = _jax.device(device)

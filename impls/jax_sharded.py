@@ -133,7 +133,10 @@ def _one_device_sums() -> Callable[..., tuple[jax.Array, jax.Array, jax.Array]]:
 
 
 class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
-    """Sample-sharded gradient descent over a device mesh, one psum of the packed sums per epoch."""
+    """Sample-sharded gradient descent over a device mesh, one psum of the packed sums per epoch.
+
+    ``FitResult.info``: devices, padding, where the fit ran, and how often the step was compiled.
+    """
 
     name = "jax-sharded"
     framework = "jax"
@@ -153,14 +156,6 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
             raise ValueError(f"_test_fail_how must be one of {_dist.FAIL_HOW}, got {_test_fail_how!r}")
         self.parts, self.timeout, self._fail = devices or 2, timeout, _test_fail_how
         self._info: dict[str, object] = {}
-
-    def devices(self) -> list[str]:
-        """CPU (host devices are made as needed), plus a GPU when JAX sees one."""
-        return _jax.devices()
-
-    def fit_info(self) -> dict[str, object]:
-        """Devices, padding, where the fit ran, and how often the step was compiled."""
-        return dict(self._info)
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Any]]:
         n = prob.x.shape[0]

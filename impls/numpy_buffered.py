@@ -14,9 +14,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .base import TrainConfig
-from .trainer import BackendBase, Problem, Trace, run_epochs
-
-Params = tuple[np.ndarray, np.ndarray]  # w of shape (d,), b of shape ()
+from .numpy_closed import NumpyClosed, Params
+from .trainer import Problem, Trace, run_epochs
 
 
 def loss_and_grad(
@@ -30,15 +29,10 @@ def loss_and_grad(
     return r @ r / n, (2 / n) * (r @ x), (2 / n) * r.sum()
 
 
-class NumpyBuffered(BackendBase):
+class NumpyBuffered(NumpyClosed):
     """Full-batch gradient descent with the hand-derived gradient and no per-epoch allocation of size N."""
 
     name = "numpy-buffered"
-    framework = "numpy"
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy out (w, b)."""
-        return params[0].astype(np.float64), float(params[1])
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dt = np.dtype(cfg.dtype)
