@@ -1,23 +1,28 @@
-"""Flag regressions between two saved runs: exit 1 when a case's median got slower past the threshold.
+"""Flag regressions between two saved runs: exit 1 when a case got slower, by enough and for sure.
 
-Cases are matched by pytest-benchmark's full name (backend, N, dtype, device, mode); the ratio is
-NEW median / OLD median of pytest-benchmark's per-call time. The default threshold, 1.25, sits
-above the round-to-round noise of a quiet machine (IQRs of a few percent) but below a real
-regression; on a shared or throttled machine raise it (e.g. --threshold 1.5), and compare only
-runs made with the same settings on the same machine. Inside pytest, the equivalent is
-pytest-benchmark's own ``--benchmark-compare-fail=median:25%``.
+A case (backend, N, dtype, device, mode) regressed only when both hold (asv's ``compare``):
+- **big enough**: NEW/OLD of the fastest round at the largest epoch count both runs timed passes
+  ``--threshold`` (default 1.25); the minimum, because noise only adds time;
+- **significant**: a one-sided Mann–Whitney U test on the two runs' rounds at that count says the
+  new ones are slower, p < ``--alpha`` (default 0.01). With fewer than five rounds a side no
+  p-value can get that low, and the case is reported as "too few rounds", never flagged.
+A slow period on a shared machine stretches some rounds of a run: the test may then find the
+rounds different, but the minima stay put, so nothing is flagged; a real change moves both.
+The output says per case which test passed and which failed. Older files (schema 1) are compared
+on the rounds of their loop clock; the table says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from . import stats
 from .common import UsageError
-from .report_advice import fmt_t
-from .report_data import read_json
+from .report_advice import fmt_n, fmt_t
+from .report_data import Fit, Run, load
 
 DEFAULT_THRESHOLD = 1.25
 
@@ -30,57 +35,124 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--threshold",
         type=float,
         default=DEFAULT_THRESHOLD,
-        help="fail when NEW/OLD median exceeds this ratio",
+        help="a slowdown counts when NEW/OLD of the fastest rounds exceeds this ratio",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=stats.ALPHA,
+        help="and when the Mann-Whitney test's one-sided p-value is below this",
     )
 
 
-def medians(data: dict[str, Any]) -> dict[str, float]:
-    """Case full name -> median seconds per call."""
-    out = {}
-    for b in data["benchmarks"]:
-        median = float(b.get("stats", {}).get("median", math.nan))
-        if math.isfinite(median) and median > 0:
-            out[str(b.get("fullname") or b["name"])] = median
-    return out
+@dataclass(frozen=True)
+class Verdict:
+    """One case's comparison."""
+
+    case: str
+    epochs: int
+    old_min: float
+    new_min: float
+    ratio: float
+    p: float | None  # None: too few rounds for the test to reach alpha
+    big: bool
+    significant: bool
+    note: str = ""
+
+    @property
+    def regression(self) -> bool:
+        """Slower past the threshold and significantly so."""
+        return self.big and self.significant
+
+    def status(self, threshold: float, alpha: float) -> str:
+        """What the two tests said, in words."""
+        size = f"×{self.ratio:.3f} {'>' if self.big else '≤'} {threshold:g}"
+        if self.p is None:
+            test = "too few rounds for a test"
+        else:
+            test = f"p = {self.p:.2g} {'<' if self.significant else '≥'} {alpha:g}"
+        head = "REGRESSION" if self.regression else ("faster" if self.ratio < 1 / threshold else "ok")
+        return f"{head}: {size}, {test}" + (f" ({self.note})" if self.note else "")
 
 
-def compare(old: dict[str, float], new: dict[str, float], threshold: float) -> tuple[list[list[str]], int]:
-    """Table rows (slowest change first) and the number of regressions past ``threshold``."""
-    common = sorted(set(old) & set(new), key=lambda k: new[k] / old[k], reverse=True)
-    rows, bad = [], 0
-    for k in common:
-        ratio = new[k] / old[k]
-        flag = "REGRESSION" if ratio > threshold else ("faster" if ratio < 1 / threshold else "")
-        bad += ratio > threshold
-        rows.append([k.split("::")[-1], fmt_t(old[k]), fmt_t(new[k]), f"{ratio:.3f}", flag])
-    return rows, bad
+def _key(f: Fit) -> tuple[str, str, str, int, str]:
+    return (f.backend, f.device, f.dtype, f.n, f.mode)
+
+
+def _name(f: Fit) -> str:
+    return f"{f.backend} {f.device} {f.dtype} N={fmt_n(f.n)} {f.mode}"
+
+
+def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
+    """Compare one case's rounds at the largest epoch count both runs timed."""
+    common = sorted(set(old.samples) & set(new.samples))
+    note = "schema 1: loop clock" if 1 in (old.schema, new.schema) else ""
+    if common:
+        e = common[-1]
+        a, b = old.samples[e], new.samples[e]
+    else:  # different epoch counts: compare seconds per epoch at each run's largest count
+        eo, en = max(old.samples), max(new.samples)
+        a = [s / eo for s in old.samples[eo]]
+        b = [s / en for s in new.samples[en]]
+        e, note = 1, "epoch counts differ: per epoch at each run's largest count"
+    if not a or not b:
+        raise UsageError(f"{_name(new)}: a run has no rounds for this case")
+    ratio = min(b) / min(a)
+    p: float | None = None
+    if stats.min_p_value(len(b), len(a)) < alpha:
+        p = stats.mann_whitney_greater(b, a)[1]
+    return Verdict(
+        _name(new),
+        e,
+        min(a),
+        min(b),
+        ratio,
+        p,
+        big=ratio > threshold,
+        significant=p is not None and p < alpha,
+        note=note,
+    )
+
+
+def compare(old: Run, new: Run, threshold: float, alpha: float = stats.ALPHA) -> list[Verdict]:
+    """Every common case's verdict, slowest change first."""
+    olds = {_key(f): f for f in old.fits}
+    out = [judge(olds[_key(f)], f, threshold, alpha) for f in new.fits if _key(f) in olds]
+    return sorted(out, key=lambda v: v.ratio, reverse=True)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Print the comparison; 0 when nothing regressed past the threshold, 1 otherwise."""
+    """Print the comparison; 0 when nothing regressed, 1 otherwise."""
     if not (math.isfinite(args.threshold) and args.threshold >= 1):
         raise UsageError(f"--threshold must be a ratio >= 1, got {args.threshold}")
-    old, new = medians(read_json(args.old)), medians(read_json(args.new))
-    rows, bad = compare(old, new, args.threshold)
-    if not rows:
+    if not (0 < args.alpha < 1):
+        raise UsageError(f"--alpha must be a probability between 0 and 1, got {args.alpha}")
+    old, new = load([args.old]), load([args.new])
+    verdicts = compare(old, new, args.threshold, args.alpha)
+    if not verdicts:
         raise UsageError(f"{args.old} and {args.new} have no case in common")
-    head = ["case", "old median", "new median", "new/old", ""]
+    head = ["case", "epochs", "old min", "new min", "verdict"]
+    rows = [
+        [v.case, str(v.epochs), fmt_t(v.old_min), fmt_t(v.new_min), v.status(args.threshold, args.alpha)]
+        for v in verdicts
+    ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, *rows]:
-        print(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    only = sorted(set(old) ^ set(new))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    only = sorted({_name(f) for f in old.fits} ^ {_name(f) for f in new.fits})
     if only:
         print(
             f"{len(only)} case(s) in only one run, not compared: "
-            + ", ".join(k.split("::")[-1] for k in only[:5])
+            + ", ".join(only[:5])
             + (" ..." if len(only) > 5 else "")
         )
-    verdict = (
-        f"{bad} regression(s) past ×{args.threshold:g}" if bad else f"no regression past ×{args.threshold:g}"
-    )
-    print(f"gdbench compare: {len(rows)} case(s) compared, {verdict}")
+    for note in {*old.notes, *new.notes}:
+        print(f"note: {note}")
+    bad = sum(v.regression for v in verdicts)
+    untested = sum(v.p is None for v in verdicts)
+    rule = f"×{args.threshold:g} and p < {args.alpha:g}"
+    verdict = f"{bad} regression(s) ({rule})" if bad else f"no regression ({rule})"
+    if untested:
+        verdict += f"; {untested} case(s) had too few rounds for the test"
+    print(f"gdbench compare: {len(verdicts)} case(s) compared, {verdict}")
     return 1 if bad else 0

@@ -8,16 +8,31 @@ other runs is never replaced unless --force.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from . import report_figures as figures
-from . import scaling
+from . import scaling, stats
 from .bench import DEFAULT_OUT
 from .common import UsageError, atomic_write_text
-from .report_advice import MODE_TEXT, TUTORIAL, choose, fastest, fmt_n, fmt_t, main_dtype
+from .report_advice import (
+    FIT_EPOCHS,
+    MODE_TEXT,
+    TUTORIAL,
+    choose,
+    floor_ratio,
+    fmt_ci,
+    fmt_n,
+    fmt_t,
+    fmt_t_ci,
+    main_dtype,
+    rank,
+)
 from .report_data import Fit, Run, load
-from .report_goals import goals
+from .report_limit import limit
+from .report_repro import agreement
+from .suite.cases import policy
 
 # The scaling measurement behind "Beyond one machine" (python -m benchmarks.scaling): minutes of
 # all-reduce timing, kept apart from the sweep and committed beside the reference run.
@@ -36,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="directory for REPORT.md and figures/ (default: the first JSON's)",
     )
     p.add_argument("--force", action="store_true", help="replace a REPORT.md that was made from other runs")
+    p.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="EARLIER.json",
+        help="add a Reproducibility section comparing this run with an earlier one of the same code",
+    )
 
 
 def newest(directory: Path = DEFAULT_OUT) -> Path:
@@ -72,8 +94,9 @@ def main(args: argparse.Namespace) -> int:
         scaling_fig = scaling.plot(scaling.read(SCALING_JSON), out / "figures" / "scaling.png")
         drawn.append(scaling_fig)
         scaling_fig = scaling_fig.relative_to(out)
+    repro = agreement(run, load([args.against]))[0] if args.against else []
     text = render(
-        run, [p.relative_to(out) for p in drawn if p != out / "figures" / "scaling.png"], scaling_fig
+        run, [p.relative_to(out) for p in drawn if p != out / "figures" / "scaling.png"], scaling_fig, repro
     )
     atomic_write_text(report, marker + "\n" + text)
     print(f"gdbench report: wrote {report} and {len(drawn)} figure(s) in {out / 'figures'}")
@@ -125,37 +148,46 @@ def _header(run: Run) -> list[str]:
         ]
     if meta.get("quick"):
         lines += [
-            "> **Quick run**: few sizes and rounds, for checking the machinery; do not act on these numbers.",
+            "> **Quick run**: two sizes and float64 only, for checking the machinery and a first look.",
             "",
         ]
-    return lines
+    proto = meta.get("protocol") or {}
+    counts = meta.get("epoch_counts", {})
+    if proto:
+        lines += [
+            f"Protocol: {proto.get('passes')} passes over the sweep in {proto.get('seconds', 0):.0f} s "
+            f"(stopped: {proto.get('stopped')}), every case timed at the epoch counts "
+            + "; ".join(f"N = {fmt_n(int(n))}: {', '.join(map(str, c))}" for n, c in counts.items())
+            + "; rounds of all backends interleaved in random order in each pass. Ranked by the "
+            "minimum (see How this was measured).",
+            "",
+        ]
+    return lines + [f"> **Older file.** {note}" for note in run.notes] + ([""] if run.notes else [])
 
 
-def render(run: Run, figs: list[Path], scaling_fig: Path | None = None) -> str:
+def render(
+    run: Run, figs: list[Path], scaling_fig: Path | None = None, repro: list[str] | None = None
+) -> str:
     """The whole REPORT.md as text; ``scaling_fig`` adds the modelled scaling beyond one machine."""
     lines = _header(run)
     lines += ["## Which implementation should I choose", ""]
     for device in run.values("device"):
         lines += [f"### On {device}", "", *choose(run, device), ""]
     lines += ["### Headline ratios", "", *_headline(run)]
-    lines += [
-        "## Distance from the memory floor",
-        "",
-        "Time per epoch divided by one read of x and y at the same N, dtype and device (no history). "
-        "1.0 would be a single pass over the data per epoch; an epoch of plain gradient descent needs "
-        "at least that.",
-        "",
-    ]
     for device in run.values("device"):
-        for dtype in run.values("dtype"):
-            lines += [f"**{device}, {dtype}**", "", *_floor_table(run, device, dtype)]
+        lines += limit(run, device)
+    lines += repro or []
     lines += ["## Figures", ""] + [f"![{p.stem}]({p.as_posix()})" for p in figs] + [""]
     lines += [
         "## Results by case",
         "",
-        "Per epoch: median over rounds of the fit's own clock ÷ epochs, IQR across rounds. × fastest: "
-        "against the fastest per-pass backend of the case. First result: prepare + first call (compilation "
-        "included), never part of the per-epoch numbers. Memory: peak beyond the data (see below).",
+        "tₑ: marginal cost of one more epoch; t₀: fixed cost per fit (a call into compiled code, copying "
+        "results out); both from the line through the fastest round at each epoch count, with 95 % "
+        "bootstrap intervals. Line residual: the largest distance of those points from the line, "
+        "relative (a sanity check: large when epochs do not all cost the same). × fastest and × floor: "
+        "tₑ against the fastest per-pass backend's and against one read of x and y. Fit: median whole "
+        "call at the largest epoch count, IQR across rounds. First result: prepare + first call "
+        "(compilation included), never part of t₀ or tₑ. Memory: peak beyond the data (see below).",
         "",
     ]
     for device in run.values("device"):
@@ -163,7 +195,6 @@ def render(run: Run, figs: list[Path], scaling_fig: Path | None = None) -> str:
             for n in run.values("n"):
                 for mode in ("nohist", "history"):
                     lines += _case_table(run, device, dtype, n, mode)
-    lines += goals(run) if "cpu" in run.values("device") else []
     lines += _beyond(run, scaling_fig)
     lines += _missing(run) + _method(run)
     return "\n".join(lines).rstrip() + "\n"
@@ -210,23 +241,24 @@ def _headline(run: Run) -> list[str]:
     for device in run.values("device"):
         for mode in ("nohist", "history"):
             for n in run.values("n"):
-                ranked = fastest(run, device, dtype, n, mode)
-                if not ranked:
+                r = rank(run, device, dtype, n, mode)
+                if not r.fits:
                     continue
-                f, fl = ranked[0], run.floor(device, dtype, n)
+                f, fl = r.fits[0], floor_ratio(run, r.fits[0])
                 tut = run.select(backend=TUTORIAL, device=device, dtype=dtype, n=n, mode=mode)
+                pred = f.predict(FIT_EPOCHS)
                 rows.append(
                     [
                         device,
                         MODE_TEXT[mode],
                         fmt_n(n),
-                        f"`{f.backend}`",
-                        fmt_t(f.per_epoch),
-                        f"{f.per_epoch / fl.seconds:.3g}×" if fl else "n/a",
+                        ("tie: " if r.tie else "") + ", ".join(f"`{b}`" for b in r.names()),
+                        fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch),
+                        fmt_t(f.t0.value) if f.t0 else "n/a",
+                        fmt_ci(fl) if fl else "n/a",
                         f"{tut[0].per_epoch / f.per_epoch:.3g}×" if tut else "n/a",
-                        f"`{ranked[1].backend}` ×{ranked[1].per_epoch / f.per_epoch:.3g}"
-                        if len(ranked) > 1
-                        else "-",
+                        f"`{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 else "-",
+                        fmt_t(pred.value) if pred else "n/a",
                         fmt_t(f.startup),
                     ]
                 )
@@ -234,75 +266,60 @@ def _headline(run: Run) -> list[str]:
         "device",
         "mode",
         "N",
-        f"fastest per-pass ({dtype})",
-        "per epoch",
-        "× floor",
+        f"fastest per-pass by tₑ ({dtype})",
+        "tₑ (95 % interval)",
+        "t₀",
+        "tₑ × floor",
         f"faster than {TUTORIAL}",
-        "runner-up (× slower)",
+        "runner-up: tₑ ratio",
+        f"one {FIT_EPOCHS}-epoch fit",
         "first result",
     ]
     return _table(head, rows)
 
 
-def _floor_table(run: Run, device: str, dtype: str) -> list[str]:
-    sizes = [n for n in run.values("n") if run.select(device=device, dtype=dtype, n=n)]
-    rows = []
-    for b in run.backends():
-        fits = {f.n: f for f in run.select(backend=b, device=device, dtype=dtype, mode="nohist")}
-        if not fits:
-            continue
-        kind = next(iter(fits.values())).kind
-        cells = [
-            f"{fits[n].per_epoch / fl.seconds:.3g}"
-            if n in fits and (fl := run.floor(device, dtype, n))
-            else "-"
-            for n in sizes
-        ]
-        rows.append([f"`{b}`" + (" (algorithmic)" if kind == "algorithmic" else ""), *cells])
-    floors = [run.floor(device, dtype, n) for n in sizes]
-    rows.append(["*one read of x, y*", *(fmt_t(f.seconds) if f else "not measured" for f in floors)])
-    return _table(["backend", *(f"N = {fmt_n(n)}" for n in sizes)], rows)
-
-
 def _case_table(run: Run, device: str, dtype: str, n: int, mode: str) -> list[str]:
-    fits = sorted(
-        run.select(device=device, dtype=dtype, n=n, mode=mode),
-        key=lambda f: (f.kind != "per-pass", f.per_epoch),
-    )
+    fits = run.select(device=device, dtype=dtype, n=n, mode=mode)
     if not fits:
         return []
-    best = min((f.per_epoch for f in fits if f.kind == "per-pass"), default=fits[0].per_epoch)
+    ranked = rank(run, device, dtype, n, mode)
+    ratio = {f.backend: q for f, q in zip(ranked.fits, ranked.ratios, strict=True)}
+    fits.sort(key=lambda f: (f.kind != "per-pass", f.per_epoch))
+    rows = [_row(run, f, ratio.get(f.backend)) for f in fits]
     fl = run.floor(device, dtype, n)
-    rows = [_row(f, best, fl.seconds if fl else None) for f in fits]
     if fl:
-        rows.append(
-            ["*memory floor: one read of x, y*", fmt_t(fl.seconds), fmt_t(fl.q3 - fl.q1), "", "1", "", "", ""]
-        )
+        rows.append(["*memory floor: one read of x, y*", fmt_t(fl.seconds), "", "", "", "1", "", "", "", ""])
     head = [
         "backend",
-        "per epoch",
-        "IQR",
+        "tₑ (95 % interval)",
+        "t₀ (95 % interval)",
+        "line residual",
         "× fastest",
         "× floor",
+        f"fit of {fits[0].epochs} epochs (IQR)",
         "first result",
         "peak memory beyond data",
         "check error",
     ]
+    counts = ", ".join(map(str, sorted(fits[0].samples))) or str(fits[0].epochs)
     title = (
         f"#### {device} · {dtype} · N = {fmt_n(n)} · {MODE_TEXT[mode]} "
-        f"({fits[0].epochs} epochs, {fits[0].rounds} rounds)"
+        f"(epoch counts {counts}; {min(f.rounds for f in fits)}–{max(f.rounds for f in fits)} rounds each)"
     )
     return [title, "", *_table(head, rows)]
 
 
-def _row(f: Fit, best: float, floor_s: float | None) -> list[str]:
+def _row(run: Run, f: Fit, vs_best: Any) -> list[str]:
     name = f"`{f.backend}`" + (" (algorithmic)" if f.kind == "algorithmic" else "")
+    fl = floor_ratio(run, f)
     return [
         name,
-        fmt_t(f.per_epoch),
-        fmt_t(f.q3 - f.q1),
-        f"{f.per_epoch / best:.3g}",
-        f"{f.per_epoch / floor_s:.3g}" if floor_s else "n/a",
+        fmt_t_ci(f.te) if f.te else f"{fmt_t(f.per_epoch)} (median)",
+        fmt_t_ci(f.t0) if f.t0 else "n/a",
+        f"{f.cost.residual:.1%}" if f.cost else "n/a",
+        fmt_ci(vs_best) if vs_best is not None else "-",
+        f"{fl.value:.3g}" if fl else "n/a",
+        f"{fmt_t(f.fit_median)} ({fmt_t((f.q3 - f.q1) * f.epochs)})",
         fmt_t(f.startup),
         _fmt_bytes(f.mem_bytes),
         f"{f.check_err:.1e}",
@@ -324,51 +341,83 @@ def _missing(run: Run) -> list[str]:
 
 METHOD = """## How this was measured
 
-- **Fixed work.** tol = 0 and a fixed epoch count per N, the same for every backend ({work});
-  lr = {lr}, the tutorial's data (x ~ U[0, 1), y = 0.3x + 0.5 + noise), one seed.
-- **Timed region.** `backend.prepare(x, y, cfg)` validates and copies the data to the device once
-  per case, outside timing. pytest-benchmark's `pedantic` then times whole fits from the same init;
-  an untimed setup before each round runs a garbage collection (objects alive after the warm-up are
-  frozen out of it). Per epoch = the fit's own clock (`FitResult.seconds`, stopped only when device
-  work is done: `block_until_ready` for JAX, `torch.cuda.synchronize()` for CUDA) ÷ epochs.
+- **Two costs per case.** A fit of E epochs costs t(E) = t₀ + E·tₑ: t₀ is the fixed cost of one
+  fit (entering compiled code, allocating, copying results out), tₑ the marginal cost of one more
+  epoch. Every backend is timed at the same epoch counts ({counts}), tol = 0 so every fit makes
+  exactly that many updates, lr = {lr}, the tutorial's data (x ~ U[0, 1), y = 0.3x + 0.5 + noise),
+  one seed. t₀ and tₑ are the least-squares line through the fastest round at each count; the
+  line's residual is kept as a sanity check. Ratios to the memory floor use tₑ; a fit's predicted
+  time is t₀ + E·tₑ.
+- **Rounds spread over time.** The scheduler makes passes over the whole sweep; in each pass it
+  visits every (device, N, dtype) group once, its floor and all its cases (both modes) in a fresh
+  random order, one round per epoch count. A slow period on a shared machine (seconds long) thus
+  stretches a few rounds of many cases instead of every round of a few. {passes}
+- **Sized by precision.** After {min_passes} passes a case whose tₑ interval is narrower than
+  {target:.0%} of tₑ leaves the rotation; the others get more passes, up to {max_passes}, while the
+  next pass still ends within {budget:.0f} s of the session's start.
+- **Estimator: the minimum.** Noise only ever adds time, so the fastest round is the least biased
+  estimate of what the code costs (Chen & Revels 2016, "Robust benchmarking in noisy environments";
+  Julia's BenchmarkTools judges by the minimum too). Medians and IQRs are shown beside it.
+- **Intervals and ties.** 95 % bootstrap intervals over rounds ({boot} resamples, fixed seed): each
+  count's rounds are resampled, the minima taken and the line refitted. A ratio's interval
+  resamples both sides. Two backends are told apart only when the interval of their tₑ ratio lies
+  wholly above {resolution}; otherwise the report names both: a tie within noise.
+- **Timed region.** `backend.prepare(x, y, cfg)` validates and copies the data to the device
+  outside timing; an untimed garbage collection precedes each round (objects alive after the
+  warm-up are frozen out of it). A round is one whole call of the prepared fit, until device work
+  is done (`block_until_ready` for JAX, `torch.cuda.synchronize()` for CUDA). Groups that would
+  hold more than {keep} of prepared data (N = 10⁷) re-prepare, untimed, on every visit.
 - **Compile and first call apart.** Every framework is warmed up once per process on a size no case
-  uses; each case's first call (which compiles its shape) is timed on its own and shown, with
-  prepare, as *first result*, never in the per-epoch numbers. Compiled code stays cached between
-  cases of the same shape, as it would in one program.
-- **Checked before counted.** The first and the last timed result of every case must match the
+  uses; each case's first call at each epoch count (which compiles its shape) is timed on its own
+  and shown, with prepare, as *first result*, never in t₀ or tₑ.
+- **Checked before counted.** The first and the last result at every epoch count must match the
   exact float64 iterate after the same epochs (from the data's moments) within {tol}
   (max |θ − θ_ref| / max(1, |θ_ref|)); a case that does not is failed and left out.
 - **Threads.** {threads} for every framework: {env}; torch.set_num_threads follows OMP_NUM_THREADS;
   XLA has no thread-count flag, so fewer threads than CPUs are enforced with CPU affinity.
 - **Memory floor.** One read of x and y (`numpy.dot(x, y)`; on CUDA `torch.dot` + synchronize),
-  timed in the same run just before the fits of the same N and dtype; the fastest of its rounds,
-  since it is a bar and noise only raises it. At small N it is a call's overhead, not a read.
-- **Peak memory beyond the data.** CPU: the peak resident size during a round (Linux VmHWM,
-  reset through /proc/<pid>/clear_refs before each round) minus the size at that reset, which
-  already holds the data; summed over the process and its workers (data-parallel backends), an
-  upper bound when their peaks do not coincide. Memory an allocator reuses from an earlier round
-  is not seen again; resolution one page. CUDA (torch): `torch.cuda.max_memory_allocated` above
-  the level at reset. n/a: no honest measure there.
+  timed in the same passes as the fits of its N and dtype; the fastest round.
+- **Peak memory beyond the data.** CPU: the peak resident size during a round at the largest epoch
+  count (Linux VmHWM, reset through /proc/<pid>/clear_refs before the round) minus the size at
+  that reset, which already holds the data; summed over the process and its workers
+  (data-parallel backends), an upper bound when their peaks do not coincide. Memory an allocator
+  reuses from an earlier round is not seen again; resolution one page. CUDA (torch):
+  `torch.cuda.max_memory_allocated` above the level at reset. n/a: no honest measure there.
 - **Time per epoch against the epoch index.** impls has no per-epoch hook, so each traced backend's
   own epoch function (`make_step`) is driven through the shared loop (`impls.trainer.run_epochs`)
   with a clock stamp as each epoch starts: {trace_epochs} epochs with history at N = {trace_n},
   median over {trace_rounds} fit(s).
-- **Noise.** A shared machine adds noise; compare IQRs before reading small differences.
+- **Comparing runs.** `gdbench compare` flags a case only when NEW/OLD of the fastest rounds passes
+  its threshold and a one-sided Mann–Whitney test on both runs' rounds gives p < 0.01.
 """
 
 
 def _method(run: Run) -> list[str]:
     meta: dict[str, Any] = run.metas[0]
     g = run.machines[0].get("gdbench", {})
-    work = ", ".join(
-        f"N = {fmt_n(int(n))}: {w['epochs']} epochs × {w['rounds']} rounds"
-        for n, w in meta.get("work", {}).items()
+    proto = meta.get("protocol") or {}
+    pol = proto.get("policy") or asdict(policy(bool(meta.get("quick"))))
+    counts = "; ".join(
+        f"N = {fmt_n(int(n))}: {', '.join(map(str, c))}" for n, c in meta.get("epoch_counts", {}).items()
+    )
+    passes = (
+        f"This run: {proto['passes']} passes in {proto['seconds']:.0f} s, stopped by {proto['stopped']}."
+        if proto
+        else "This file predates the protocol (schema 1): one epoch count, its rounds in one block."
     )
     tw = meta.get("trace_work", {})
     env = ", ".join(f"{k}={v}" for k, v in g.get("env", {}).items() if v)
     text = METHOD.format(
-        work=work,
+        counts=counts or "one count per N (schema 1)",
         lr=meta.get("lr"),
+        passes=passes,
+        min_passes=pol["min_passes"],
+        max_passes=pol["max_passes"],
+        target=pol["target"],
+        budget=pol["budget_s"],
+        keep=_fmt_bytes(int(pol["keep_bytes"])),
+        boot=stats.BOOT,
+        resolution=f"1 + {stats.RESOLUTION:g}",
         tol=", ".join(f"{v:g} in {k}" for k, v in sorted(meta.get("check_tol", {}).items(), reverse=True)),
         threads=g.get("threads", "?"),
         env=env,
@@ -377,3 +426,4 @@ def _method(run: Run) -> list[str]:
         trace_rounds=tw.get("rounds"),
     )
     return text.splitlines()
+

@@ -1,16 +1,113 @@
-"""The report's recommendation: fastest per regime, crossovers, and why, all read off a Run."""
+"""The report's recommendation: fastest per regime (or a tie), crossovers, and why, read off a Run.
+
+Every ranking is by the minimum-based marginal cost per epoch tₑ (benchmarks/stats.py), with the
+ratio of each backend to the fastest given a bootstrap interval: backends whose ratio cannot be
+told from 1 (interval reaching below 1 + stats.RESOLUTION) are a tie within noise, named together.
+A second ranking, by the predicted time of one fit of ``FIT_EPOCHS`` epochs (t₀ + E·tₑ), answers
+for a short training, where the fixed cost per fit counts too.
+"""
 
 from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import stats
 from .report_data import Fit, Run, Trace
 
 TUTORIAL = "torch-autograd"  # the tutorial's pattern, the baseline every speed-up is quoted against
 MODE_TEXT = {"nohist": "no history", "history": "with history"}
+FIT_EPOCHS = 500  # the tutorial's epoch budget: "one fit" in the second ranking
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Fits of one (device, dtype, N, mode), fastest first, and which of them tie with the fastest."""
+
+    by: str  # "te" or "fit"
+    fits: list[Fit]
+    ratios: list[stats.Interval]  # each fit's cost ÷ the fastest's, with the interval
+
+    @property
+    def leaders(self) -> list[Fit]:
+        """The fastest and every fit that cannot be told apart from it."""
+        return [f for f, r in zip(self.fits, self.ratios, strict=True) if not stats.told_apart(r)]
+
+    @property
+    def tie(self) -> bool:
+        """Whether the top cannot be told apart."""
+        return len(self.leaders) > 1
+
+    def names(self) -> tuple[str, ...]:
+        """The recommended backend(s): one name, or the tied ones."""
+        return tuple(f.backend for f in self.leaders)
+
+
+def cost_of(f: Fit, by: str) -> tuple[float, np.ndarray]:
+    """(estimate, bootstrap replicates) of the cost a ranking uses."""
+    if by == "fit" and f.cost is not None:
+        return f.cost.t0.value + FIT_EPOCHS * f.cost.te.value, f.cost.boot_t0 + FIT_EPOCHS * f.cost.boot_te
+    if by == "fit":  # schema 1: no t0, so a fit is its epochs at the measured per-epoch cost
+        return FIT_EPOCHS * f.per_epoch, np.array([FIT_EPOCHS * f.per_epoch])
+    return f.per_epoch, f.boot_te()
+
+
+def rank(
+    run: Run, device: str, dtype: str, n: int, mode: str, kind: str = "per-pass", by: str = "te"
+) -> Ranking:
+    """Fits of one case of one kind, fastest first by ``by`` ("te" or "fit"), with their ratios."""
+    fits = [f for f in run.select(device=device, dtype=dtype, n=n, mode=mode) if f.kind == kind]
+    costs = {f.backend: cost_of(f, by) for f in fits}
+    # A cost estimated at or below zero was not resolved by the rounds (noise swamped it): it ranks last.
+    fits.sort(key=lambda f: costs[f.backend][0] if costs[f.backend][0] > 0 else math.inf)
+    if not fits:
+        return Ranking(by, [], [])
+    best = costs[fits[0].backend]
+    ratios = [stats.ratio(costs[f.backend][0], best[0], costs[f.backend][1], best[1]) for f in fits]
+    return Ranking(by, fits, ratios)
+
+
+def recommendations(run: Run) -> dict[str, tuple[str, ...]]:
+    """Every regime's recommended backend(s), by both costs: what two runs must agree on."""
+    out = {}
+    for device in run.values("device"):
+        for dtype in run.values("dtype"):
+            for mode in run.values("mode"):
+                for n in run.values("n"):
+                    for by in ("te", "fit"):
+                        r = rank(run, device, dtype, n, mode, by=by)
+                        if r.fits:
+                            out[f"{device} {dtype} N={fmt_n(n)} {MODE_TEXT[mode]}, by {by}"] = r.names()
+    return out
+
+
+def fmt_ci(i: stats.Interval, unit: str = "×") -> str:
+    """A ratio with its interval, e.g. ×1.03 (0.98–1.09)."""
+    return f"{unit}{i.value:.3g} ({i.low:.3g}–{i.high:.3g})"
+
+
+def fmt_t_ci(i: stats.Interval | None) -> str:
+    """Seconds with the interval, e.g. 3.5 µs (3.4–3.7 µs)."""
+    if i is None:
+        return "n/a"
+    return f"{fmt_t(i.value)} ({fmt_t(i.low)}–{fmt_t(i.high)})"
+
+
+def floor_ratio(run: Run, f: Fit) -> stats.Interval | None:
+    """tₑ ÷ the memory floor at f's (device, dtype, N), with its interval."""
+    fl = run.floor(f.device, f.dtype, f.n)
+    if fl is None:
+        return None
+    return stats.ratio(f.per_epoch, fl.seconds, f.boot_te(), fl.boot_or_value())
+
+
+def names(fits: list[Fit]) -> str:
+    """`a`, `b` and `c`."""
+    q = [f"`{f.backend}`" for f in fits]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " and " + q[-1]
 
 
 def fmt_t(s: float) -> str:
@@ -42,11 +139,8 @@ def _times(r: float) -> str:
 
 
 def fastest(run: Run, device: str, dtype: str, n: int, mode: str, kind: str = "per-pass") -> list[Fit]:
-    """Fits of one case, fastest first per epoch, of one kind."""
-    return sorted(
-        (f for f in run.select(device=device, dtype=dtype, n=n, mode=mode) if f.kind == kind),
-        key=lambda f: f.per_epoch,
-    )
+    """Fits of one case, fastest first by tₑ, of one kind."""
+    return rank(run, device, dtype, n, mode, kind).fits
 
 
 def main_dtype(run: Run) -> str:
@@ -68,18 +162,33 @@ def crossover(run: Run, a: str, b: str, device: str, dtype: str, mode: str, n0: 
     return math.exp(math.log(n0) + frac * (math.log(n1) - math.log(n0)))
 
 
-def regimes(run: Run, device: str, dtype: str, mode: str) -> list[tuple[list[int], Fit]]:
-    """Runs of consecutive sizes with the same fastest per-pass backend."""
-    out: list[tuple[list[int], Fit]] = []
+def regimes(run: Run, device: str, dtype: str, mode: str, by: str = "te") -> list[tuple[list[int], Ranking]]:
+    """Runs of consecutive sizes with the same recommended backend(s); each with its sizes' rankings."""
+    out: list[tuple[list[int], list[Ranking]]] = []
     for n in sorted({f.n for f in run.select(device=device, dtype=dtype, mode=mode)}):
-        ranked = fastest(run, device, dtype, n, mode)
-        if not ranked:
+        r = rank(run, device, dtype, n, mode, by=by)
+        if not r.fits:
             continue
-        if out and out[-1][1].backend == ranked[0].backend:
+        if out and out[-1][1][-1].names() == r.names():
             out[-1][0].append(n)
+            out[-1][1].append(r)
         else:
-            out.append(([n], ranked[0]))
-    return out
+            out.append(([n], [r]))
+    return [(sizes, rs[0]) for sizes, rs in out]
+
+
+def _span(sizes: list[int]) -> str:
+    return f"N = {fmt_n(sizes[0])}" + (f" to {fmt_n(sizes[-1])}" if len(sizes) > 1 else "")
+
+
+def _pick(r: Ranking, device: str, dtype: str, mode: str) -> str:
+    """"use `x`" or "tie within noise: `a` and `b` (b/a ×1.03 (0.98–1.09))"."""
+    where = f"({device}, {dtype}, {MODE_TEXT[mode]})"
+    if not r.tie:
+        return f"use `{r.fits[0].backend}`** {where}"
+    pairs = zip(r.fits[1:], r.ratios[1:], strict=True)
+    rest = "; ".join(f"`{f.backend}`/`{r.fits[0].backend}` {fmt_ci(q)}" for f, q in pairs if f in r.leaders)
+    return f"tie within noise: {names(r.leaders)}** {where}, ratios with 95 % intervals: {rest}"
 
 
 def choose(run: Run, device: str) -> list[str]:
@@ -87,54 +196,73 @@ def choose(run: Run, device: str) -> list[str]:
     dtype, lines = main_dtype(run), []
     regs = regimes(run, device, dtype, "nohist")
     for i, (sizes, _) in enumerate(regs):
-        best = [fastest(run, device, dtype, n, "nohist")[0] for n in sizes]
-        span = f"N = {fmt_n(sizes[0])}" + (f" to {fmt_n(sizes[-1])}" if len(sizes) > 1 else "")
         parts = []
-        for f in best:
-            fl = run.floor(device, dtype, f.n)
-            tut = run.select(backend=TUTORIAL, device=device, dtype=dtype, n=f.n, mode="nohist")
+        for n in sizes:
+            r = rank(run, device, dtype, n, "nohist")
+            f = r.fits[0]
+            fl = floor_ratio(run, f)
+            tut = run.select(backend=TUTORIAL, device=device, dtype=dtype, n=n, mode="nohist")
+            runner = (
+                f", next `{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 and not r.tie else ""
+            )
             parts.append(
-                f"{fmt_t(f.per_epoch)} per epoch at N = {fmt_n(f.n)}"
-                + (f", {f.per_epoch / fl.seconds:.3g}× the memory floor" if fl else "")
+                f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch)}"
+                + (f", {fl.value:.3g}× the memory floor" if fl else "")
                 + (
                     f", {tut[0].per_epoch / f.per_epoch:.3g}× faster than the tutorial's {TUTORIAL}"
                     if tut and f.backend != TUTORIAL
                     else ""
                 )
+                + runner
             )
-        startup = "; ".join(f"{fmt_t(f.startup)} at N = {fmt_n(f.n)}" for f in best)
+        first = rank(run, device, dtype, sizes[0], "nohist")
         lines.append(
-            f"- **{span}: use `{best[0].backend}`** ({device}, {dtype}, no history): "
-            + "; ".join(parts)
-            + f". Time to its first result (prepare + first call, compiling "
-            f"included): {startup}."
+            f"- **{_span(sizes)}: {_pick(first, device, dtype, 'nohist')}, ranked by tₑ, the marginal cost "
+            "per epoch (what a long training pays): " + "; ".join(parts) + "."
         )
-        once = _one_off(run, best[0], device, dtype)
+        for n in sizes:
+            short = rank(run, device, dtype, n, "nohist", by="fit")
+            if short.fits and short.names() != rank(run, device, dtype, n, "nohist").names():
+                f = short.fits[0]
+                pred = f.predict(FIT_EPOCHS)
+                lines.append(
+                    f"- **For one fit of {FIT_EPOCHS} epochs at N = {fmt_n(n)}** (the tutorial's budget, "
+                    f"where the fixed cost per fit t₀ counts too), ranked by t₀ + {FIT_EPOCHS}·tₑ: "
+                    + (
+                        f"tie within noise: {names(short.leaders)}"
+                        if short.tie
+                        else f"`{f.backend}`"
+                    )
+                    + (f", {fmt_t_ci(pred)} per fit" if pred else "")
+                    + (f" (t₀ = {fmt_t(f.t0.value)})" if f.t0 else "")
+                    + "."
+                )
+        once = _one_off(run, first.fits[0], device, dtype)
         if once:
             lines.append(once)
-        if i + 1 < len(regs):
+        if i + 1 < len(regs) and regs[i + 1][1].fits[0].backend != first.fits[0].backend:
             nxt = regs[i + 1]
-            at = crossover(
-                run, best[0].backend, nxt[1].backend, device, dtype, "nohist", sizes[-1], nxt[0][0]
-            )
+            a, b = first.fits[0].backend, nxt[1].fits[0].backend
+            at = crossover(run, a, b, device, dtype, "nohist", sizes[-1], nxt[0][0])
             where = f"≈ {fmt_approx(at)}" if at else f"between {fmt_n(sizes[-1])} and {fmt_n(nxt[0][0])}"
             lines.append(
-                f"- **Crossover at N {where}**: `{nxt[1].backend}` overtakes `{best[0].backend}` "
-                "(log–log interpolation between the measured sizes)."
+                f"- **Crossover at N {where}**: `{b}` overtakes `{a}` "
+                "(log–log interpolation of tₑ between the measured sizes)."
             )
-    for mode in ("history",):
-        hregs = regimes(run, device, dtype, mode)
-        if hregs and [r[1].backend for r in hregs] != [r[1].backend for r in regs]:
-            picks = ", ".join(
-                f"`{r[1].backend}` for N = {fmt_n(r[0][0])}"
-                + (f"–{fmt_n(r[0][-1])}" if len(r[0]) > 1 else "")
-                for r in hregs
-            )
-            lines.append(
-                f"- **If you record the per-epoch history** (loss, w and b read every epoch): {picks}."
-            )
+    hregs = regimes(run, device, dtype, "history")
+    if hregs and [r[1].names() for r in hregs] != [r[1].names() for r in regs]:
+        picks = ", ".join(
+            ("tie " if r[1].tie else "") + names(r[1].leaders) + f" for {_span(r[0])}" for r in hregs
+        )
+        lines.append(f"- **If you record the per-epoch history** (loss, w and b read every epoch): {picks}.")
     lines += _why(run, device, dtype)
     return lines
+
+
+def _one_time(f: Fit) -> float:
+    """Seconds of f's first result beyond a warm fit of the same epochs: compilation, first-call costs."""
+    warm = f.predict(f.epochs)
+    return f.startup - (warm.value if warm else f.epochs * f.per_epoch)
 
 
 def _one_off(run: Run, best: Fit, device: str, dtype: str) -> str:
@@ -143,9 +271,7 @@ def _one_off(run: Run, best: Fit, device: str, dtype: str) -> str:
     quick = min(rivals, key=lambda f: f.startup)
     if quick.backend == best.backend or quick.per_epoch <= best.per_epoch:
         return ""
-    # One-time cost = time to the first result minus the steady-state time of that fit's epochs.
-    extra = (best.startup - best.epochs * best.per_epoch) - (quick.startup - quick.epochs * quick.per_epoch)
-    epochs = extra / (quick.per_epoch - best.per_epoch)
+    epochs = (_one_time(best) - _one_time(quick)) / (quick.per_epoch - best.per_epoch)
     return (
         f"- **For a one-off fit at N = {fmt_n(best.n)}, `{quick.backend}`** is quicker to a first result "
         f"({fmt_t(quick.startup)} against {fmt_t(best.startup)}): `{best.backend}`'s one-time cost "

@@ -1,8 +1,14 @@
-"""Saved runs of `gdbench bench` as plain records, for `gdbench report`; no timing happens here.
+"""Saved runs of `gdbench bench` as plain records, for `gdbench report` and `compare`; no timing here.
 
 The JSON is pytest-benchmark's: ``benchmarks[*]`` with ``stats`` (seconds per call) and the suite's
 ``extra_info`` (kind "fit", "floor" or "trace"), ``machine_info`` (with a "gdbench" part: threads,
 versions, GPU) and a top-level "gdbench" section (sweep, backend availability, failed cases, wall time).
+
+Schema 2 (the measurement protocol of benchmarks/suite/protocol.py) keeps every round of every
+epoch count under ``extra_info["samples"]``; t0, te and their intervals are recomputed from them
+here (benchmarks/stats.py), so a report never depends on numbers it cannot check. Schema 1 files
+(fixed work, one epoch count) still load: their ``te`` is None, ``per_epoch`` is the old median of
+a whole fit ÷ its epochs, and ``Run.notes`` says what is missing.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from . import stats
 from .common import UsageError
 
 
 @dataclass(frozen=True)
 class Fit:
-    """One backend at one (device, dtype, N, mode): seconds per epoch and what surrounds them."""
+    """One backend at one (device, dtype, N, mode): its cost model and what surrounds it."""
 
     backend: str
     kind: str  # "per-pass" or "algorithmic"
@@ -26,12 +35,12 @@ class Fit:
     dtype: str
     n: int
     mode: str
-    epochs: int
-    rounds: int
-    per_epoch: float  # median over rounds of the fit's own clock / epochs
-    q1: float
+    epochs: int  # the largest epoch count timed
+    rounds: int  # rounds at that count
+    per_epoch: float  # what ranks: te (schema 2), else the old median of a whole fit ÷ epochs
+    q1: float  # quartiles of a whole fit at the largest count ÷ its epochs, across rounds
     q3: float
-    fit_median: float  # pytest-benchmark's median of the whole call
+    fit_median: float  # pytest-benchmark's median of the whole call at the largest count
     prepare_s: float
     first_call_s: float
     mem_bytes: int | None
@@ -39,11 +48,32 @@ class Fit:
     check_err: float
     info: dict[str, Any] = field(default_factory=dict)
     allreduce: float | None = None  # median all-reduce seconds per epoch (data-parallel backends)
+    samples: dict[int, list[float]] = field(default_factory=dict)  # epoch count -> seconds per round
+    cost: stats.Cost | None = None  # t0, te with intervals (schema 2)
+    schema: int = 2
 
     @property
     def startup(self) -> float:
         """Seconds from nothing to the first result: prepare plus the first (compiling) call."""
         return self.prepare_s + self.first_call_s
+
+    @property
+    def te(self) -> stats.Interval | None:
+        """Marginal cost per epoch with its interval (None for schema 1)."""
+        return self.cost.te if self.cost else None
+
+    @property
+    def t0(self) -> stats.Interval | None:
+        """Fixed cost per fit with its interval (None for schema 1)."""
+        return self.cost.t0 if self.cost else None
+
+    def predict(self, epochs: float) -> stats.Interval | None:
+        """Time of one compiled, warm fit of ``epochs`` epochs: t0 + epochs·te."""
+        return self.cost.predict(epochs) if self.cost else None
+
+    def boot_te(self) -> np.ndarray:
+        """Bootstrap replicates of te (one point, te itself, for schema 1)."""
+        return self.cost.boot_te if self.cost else np.array([self.per_epoch])
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,11 @@ class Floor:
     q3: float
     data_bytes: int
     method: str
+    boot: np.ndarray = field(default_factory=lambda: np.zeros(0))  # replicates of the minimum
+
+    def boot_or_value(self) -> np.ndarray:
+        """Bootstrap replicates of the floor (the value alone for schema 1)."""
+        return self.boot if self.boot.size else np.array([self.seconds])
 
 
 @dataclass(frozen=True)
@@ -82,6 +117,12 @@ class Run:
     traces: list[Trace]
     unavailable: dict[str, str]
     failed: list[dict[str, str]]
+    notes: list[str] = field(default_factory=list)  # what older files lack, said once per file
+
+    @property
+    def schema(self) -> int:
+        """The oldest schema among the merged files."""
+        return min((int(m.get("schema", 1)) for m in self.metas), default=2)
 
     def floor(self, device: str, dtype: str, n: int) -> Floor | None:
         """The memory floor measured for (device, dtype, N), if any."""
@@ -126,7 +167,13 @@ def load(paths: list[Path]) -> Run:
             raise UsageError(f"{path} was not written by `gdbench bench` (no 'gdbench' section)")
         run.sources.append(Path(path))
         run.machines.append(data.get("machine_info", {}))
-        run.metas.append({**meta, "datetime": data.get("datetime", "")})
+        run.metas.append({**meta, "datetime": data.get("datetime", ""), "schema": meta.get("schema", 1)})
+        if int(meta.get("schema", 1)) < 2:
+            run.notes.append(
+                f"{Path(path).name} is an older run (schema 1: one epoch count, fixed rounds): it has no "
+                "fixed cost t₀, no marginal cost tₑ and no intervals; its 'per epoch' is the median of a "
+                "whole fit ÷ its epochs, so ties cannot be judged and compare uses its loop clock."
+            )
         for name, b in meta.get("backend_info", {}).items():
             if not b.get("available", True):
                 run.unavailable[name] = str(b.get("reason") or "unavailable")
@@ -148,6 +195,7 @@ def _add(
     e, s = bench["extra_info"], bench["stats"]
     kind = e.get("kind")
     if kind == "fit":
+        samples, cost = _samples(e)
         f = Fit(
             backend=e["backend"],
             kind=e.get("backend_kind", "per-pass"),
@@ -157,7 +205,7 @@ def _add(
             mode=e["mode"],
             epochs=int(e["epochs"]),
             rounds=int(e["rounds"]),
-            per_epoch=float(e["per_epoch_median_s"]),
+            per_epoch=cost.te.value if cost else float(e["per_epoch_median_s"]),
             q1=float(e["per_epoch_q1_s"]),
             q3=float(e["per_epoch_q3_s"]),
             fit_median=float(s["median"]),
@@ -168,20 +216,35 @@ def _add(
             check_err=float(e.get("check_err", math.nan)),
             info=dict(e.get("fit_info", {})),
             allreduce=e.get("allreduce_per_epoch_median_s"),
+            samples=samples,
+            cost=cost,
+            schema=2 if cost else 1,
         )
         fits[(f.backend, f.device, f.dtype, f.n, f.mode)] = f
     elif kind == "floor":
+        rounds = [float(v) for smp in e.get("samples", []) for v in smp["seconds"]]
+        best, boot = stats.minimum(rounds) if rounds else (None, np.zeros(0))
+        q1, _, q3 = stats.median_quartiles(rounds) if rounds else (float(s["q1"]), 0.0, float(s["q3"]))
         fl = Floor(
             e["device"],
             e["dtype"],
             int(e["n"]),
-            float(s["min"]),
-            float(s["q1"]),
-            float(s["q3"]),
+            best.value if best else float(s["min"]),
+            q1,
+            q3,
             int(e["data_bytes"]),
             str(e.get("method", "")),
+            boot,
         )
         floors[(fl.device, fl.dtype, fl.n)] = fl
     elif kind == "trace":
         t = Trace(e["backend"], e["device"], int(e["n"]), [float(v) for v in e["epoch_s"]])
         traces[(t.backend, t.device)] = t
+
+
+def _samples(e: dict[str, Any]) -> tuple[dict[int, list[float]], stats.Cost | None]:
+    """Rounds per epoch count and the cost model (schema 2), or the loop clock's rounds (schema 1)."""
+    if "samples" in e:
+        samples = {int(smp["epochs"]): [float(v) for v in smp["seconds"]] for smp in e["samples"]}
+        return samples, stats.fit_cost(samples)
+    return {int(e["epochs"]): [float(v) for v in e.get("loop_s", [])]}, None

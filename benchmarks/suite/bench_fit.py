@@ -1,6 +1,9 @@
-"""The timed cases: the memory floor, every backend's fixed-work fit, and the per-epoch trace.
+"""The timed cases: the memory floor, every backend's fit, and the per-epoch trace.
 
 Run through `gdbench bench`, which sets threads and saves the JSON; the grid comes from conftest.
+Floors and fits are measured together first (the ``measured`` fixture runs the protocol over the
+whole grid, rounds interleaved); each test then checks its case and hands its rounds to
+pytest-benchmark, so a failed case fails its own test and its numbers stay out of the JSON.
 """
 
 from __future__ import annotations
@@ -22,21 +25,29 @@ def _backend(name: str, device: str) -> Any:
     return backend
 
 
-def test_floor(benchmark: Any, sweep: dict[str, Any], device: str, dtype: str, n: int) -> None:
+def _report(benchmark: Any, runner: Any, group: str) -> None:
+    if runner.error is not None:
+        benchmark.has_error = True  # pytest-benchmark then leaves the case out of the JSON
+        raise harness.CheckFailed(f"{runner.label}: {runner.error}")
+    benchmark.group = group
+    benchmark.extra_info.update(runner.info())
+    top = max(runner.rounds) if isinstance(runner.rounds, dict) else None
+    rounds = runner.rounds[top] if top is not None else runner.rounds
+    harness.record(benchmark, rounds.seconds)
+
+
+def test_floor(benchmark: Any, measured: dict[Any, Any], device: str, dtype: str, n: int) -> None:
     """One read of x and y: the bar for every per-pass epoch at this (N, dtype, device)."""
-    rounds = cases.floor_rounds(sweep["quick"])
-    harness.run_floor(benchmark, n, dtype, device, rounds, cases.floor_iterations(n))
+    _report(benchmark, measured[("floor", device, n, dtype)], f"floor {device} {dtype}")
 
 
 def test_fit(
-    benchmark: Any, sweep: dict[str, Any], device: str, dtype: str, n: int, mode: str, backend_name: str
+    benchmark: Any, measured: dict[Any, Any], device: str, dtype: str, n: int, mode: str, backend_name: str
 ) -> None:
-    """A fixed number of epochs from the same init, checked, then timed."""
-    backend = _backend(backend_name, device)
-    work = cases.work(n, sweep["quick"])
-    case = harness.FitCase(backend_name, n, dtype, device, mode, work)
-    x, y = harness.data(n)
-    harness.run_fit(benchmark, backend, x, y, case)
+    """One backend at this (N, dtype, device, mode): checked, then its rounds at every epoch count."""
+    _backend(backend_name, device)
+    runner = measured[("fit", device, n, dtype, mode, backend_name)]
+    _report(benchmark, runner, runner.case.group)
 
 
 def test_trace(benchmark: Any, sweep: dict[str, Any], device: str, backend_name: str) -> None:

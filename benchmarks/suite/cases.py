@@ -69,22 +69,44 @@ SEED = 0
 CHECK_TOL = {"float64": 1e-8, "float32": 5e-3}
 
 
+def epoch_counts(n: int) -> tuple[int, ...]:
+    """Epoch counts every backend is timed at; t(E) = t0 + E·te is fitted through them."""
+    # Three counts, so the line has a residual to check; a 4x span, so that at small N, where a fit's
+    # fixed cost t0 (~60-150 µs for a call into compiled code) dwarfs one epoch (~1 µs), the
+    # 150-epoch difference still resolves te to a few percent. torch-autograd's epochs cost O(k) each
+    # (graph growth), which keeps the counts modest; quick and full runs share them.
+    if n <= 10**4:
+        return (50, 100, 200)
+    if n <= 10**6:
+        return (5, 10, 20)
+    return (1, 2, 4)  # N = 10⁷: an eager float64 epoch reads ~1 GB; 0.1-1 s each here
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many rounds the scheduler spends, and where it stops (benchmarks/suite/protocol.py)."""
+
+    min_passes: int  # every case gets at least this many rounds at each epoch count
+    max_passes: int  # and at most this many
+    target: float  # a case is done once its te interval (95 %) is narrower than this fraction of te
+    budget_s: float  # no new pass starts that would end past this many seconds of the session
+    keep_bytes: int  # a group whose prepared fits would hold more than this re-prepares each visit
+
+
+def policy(quick: bool = False) -> Policy:
+    """The quick run stays within a minute on 2 cores, the full sweep within 15 minutes."""
+    # Five rounds per count are the least that lets compare's Mann-Whitney test reach p < 0.01.
+    if quick:
+        return Policy(min_passes=5, max_passes=12, target=0.06, budget_s=45.0, keep_bytes=2 << 30)
+    return Policy(min_passes=5, max_passes=25, target=0.04, budget_s=12 * 60.0, keep_bytes=2 << 30)
+
+
 @dataclass(frozen=True)
 class Work:
-    """Fixed work for one size: every backend makes ``epochs`` updates, timed ``rounds`` times."""
+    """Epochs and rounds of the per-epoch trace."""
 
     epochs: int
     rounds: int
-
-
-def work(n: int, quick: bool = False) -> Work:
-    """The work at size n, chosen so the full sweep of ~10 backends fits 15 minutes on 2 cores."""
-    # torch-autograd's epochs cost O(k) each (graph growth), so even small N keeps E modest.
-    if n <= 10**4:
-        return Work(50, 3) if quick else Work(200, 10)
-    if n <= 10**6:
-        return Work(10, 3) if quick else Work(20, 5)
-    return Work(5, 3)  # N=10⁷: an eager float64 epoch reads ~1 GB; 0.1-1 s each here
 
 
 # The trace runs at a small N whatever sizes are selected: there an epoch is all dispatch, so graph
@@ -95,11 +117,6 @@ TRACE_N = 100
 def trace_work(quick: bool = False) -> Work:
     """Epochs and rounds of the per-epoch trace of the traced backends."""
     return Work(100, 1) if quick else Work(500, 3)
-
-
-def floor_rounds(quick: bool = False) -> int:
-    """Rounds of the memory-floor measurement."""
-    return 5 if quick else 10
 
 
 def floor_iterations(n: int) -> int:

@@ -6,11 +6,14 @@ import contextlib
 import gc
 import os
 import sys
+import time
 from dataclasses import asdict
 from functools import cache
 from typing import Any
 
 from benchmarks.suite.cases import default_threads, thread_env, usable_cpus
+
+ZERO = time.perf_counter()  # the session's clock: the scheduler's budget counts from here
 
 # Thread pools are sized when numpy, torch and jax load, so this must run before they are imported.
 # `gdbench bench` already sets these in pytest's environment; this covers a direct pytest run.
@@ -23,9 +26,10 @@ if hasattr(os, "sched_setaffinity") and len(usable_cpus()) > THREADS:
 import pytest  # noqa: E402
 
 import impls  # noqa: E402
+from benchmarks import floor  # noqa: E402
 from benchmarks.common import versions  # noqa: E402
-from benchmarks.suite import cases  # noqa: E402
-from benchmarks.suite.harness import built, data  # noqa: E402
+from benchmarks.suite import cases, protocol  # noqa: E402
+from benchmarks.suite.harness import CaseRunner, FitCase, FloorRunner, built, data  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,6 +118,11 @@ def sweep(request: pytest.FixtureRequest) -> dict[str, Any]:
     return grid(request.config)
 
 
+def _selected(g: dict[str, Any]) -> list[str]:
+    """Backends with at least one case in the grid (a data-parallel variant needs one of its sizes)."""
+    return [b for b in g["backends"] if any(cases.spec(b).runs_at(n) for n in g["sizes"])]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def frameworks_ready(request: pytest.FixtureRequest) -> None:
     """Import and exercise every selected framework once, so no case pays process start-up."""
@@ -122,9 +131,10 @@ def frameworks_ready(request: pytest.FixtureRequest) -> None:
     if torch is not None:  # it reads OMP_NUM_THREADS too; saying it outright leaves no doubt
         torch.set_num_threads(THREADS)
     # A size no case uses: the process starts up here, yet every case's first call still pays
-    # for compiling its own shape, as it would in a fresh program.
+    # for compiling its own shape, as it would in a fresh program. Backends without a case in the
+    # grid (data-parallel variants outside their sizes) are not started at all.
     x, y = data(16)
-    for name in g["backends"]:
+    for name in _selected(g):
         backend = built(name)[0]
         for device in g["devices"]:
             if backend is None or device not in backend.devices():
@@ -137,6 +147,74 @@ def frameworks_ready(request: pytest.FixtureRequest) -> None:
     # frozen out of the collector's view, that costs milliseconds instead of a second.
     gc.collect()
     gc.freeze()
+
+
+_OUTCOME: dict[str, Any] = {}
+
+
+def _log(config: pytest.Config) -> Any:
+    """Print a progress line past pytest's output capture."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+
+    def log(line: str) -> None:
+        if capman is None or reporter is None:
+            print(line, file=sys.__stderr__, flush=True)
+            return
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return log
+
+
+def _groups(g: dict[str, Any]) -> list[protocol.Group]:
+    """One group per (device, N, dtype): its floor and every available backend's case in both modes."""
+    out = []
+    for device in g["devices"]:
+        for n in g["sizes"]:
+            for dtype in g["dtypes"]:
+                counts = cases.epoch_counts(n)
+                runners: list[Any] = []
+                for mode in g["modes"]:
+                    for name in _selected(g):
+                        backend = built(name)[0]
+                        if not cases.spec(name).runs_at(n) or backend is None:
+                            continue
+                        if device not in backend.devices():
+                            continue
+                        case = FitCase(name, n, dtype, device, mode, counts)
+                        runners.append(CaseRunner(backend, case, *data(n), ZERO))
+                fl = FloorRunner(n, dtype, device, cases.floor_iterations(n), ZERO)
+                # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
+                held = 2 * floor.data_bytes(n, dtype) * len(counts) * len(runners)
+                big = held > cases.policy(g["quick"]).keep_bytes
+                out.append(protocol.Group(device, n, dtype, fl, runners, counts, big=big))
+    return out
+
+
+@pytest.fixture(scope="session")
+def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tuple[Any, ...], Any]:
+    """Every case and floor of the grid, measured by the protocol before any test reports."""
+    g = grid(request.config)
+    policy = cases.policy(g["quick"])
+    groups = _groups(g)
+    log = _log(request.config)
+    n_cases = sum(len(gr.cases) for gr in groups)
+    log(
+        f"gdbench: {n_cases} cases in {len(groups)} groups, epoch counts "
+        + "; ".join(f"N={cases.size_label(n)}: {cases.epoch_counts(n)}" for n in g["sizes"])
+        + f"; at least {policy.min_passes} passes, budget {policy.budget_s:.0f} s"
+    )
+    outcome = protocol.measure(groups, policy, elapsed=lambda: time.perf_counter() - ZERO, log=log)
+    _OUTCOME.update(asdict(outcome), policy=asdict(policy))
+    found: dict[tuple[Any, ...], Any] = {}
+    for gr in groups:
+        if gr.floor is not None:
+            found[("floor", gr.device, gr.n, gr.dtype)] = gr.floor
+        for r in gr.cases:
+            c = r.case  # type: ignore[attr-defined]
+            found[("fit", c.device, c.n, c.dtype, c.mode, c.backend)] = r
+    return found
 
 
 _FAILED: list[dict[str, str]] = []
@@ -194,9 +272,10 @@ def pytest_benchmark_update_json(
             "framework": getattr(backend, "framework", None),
         }
     output_json["gdbench"] = {
-        "schema": 1,
         **g,
-        "work": {str(n): asdict(cases.work(n, g["quick"])) for n in g["sizes"]},
+        "schema": 2,
+        "epoch_counts": {str(n): list(cases.epoch_counts(n)) for n in g["sizes"]},
+        "protocol": dict(_OUTCOME),
         "trace_work": asdict(cases.trace_work(g["quick"])),
         "check_tol": cases.CHECK_TOL,
         "lr": cases.LR,

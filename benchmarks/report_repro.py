@@ -1,0 +1,84 @@
+"""REPORT.md's "Reproducibility": this run against an earlier run of the same code on the same machine.
+
+Two runs agree when every regime recommends the same backend(s) (or declares the same tie), by
+both rankings; when `gdbench compare` flags no case; and when, at the largest N, the fastest
+per-pass backend's tₑ ÷ floor agrees within ``BAND``. ``benchmarks/reproduce.py`` runs two benches
+back to back and exits non-zero unless all three hold.
+"""
+
+from __future__ import annotations
+
+from . import compare
+from .report_advice import floor_ratio, fmt_ci, fmt_n, fmt_t, rank, recommendations
+from .report_data import Run
+
+BAND = 0.15  # the fastest per-pass ratio to the floor at the largest N may differ this much
+
+
+def _when(run: Run) -> str:
+    return f"`{run.sources[0].name}` ({str(run.metas[0].get('datetime', ''))[:19].replace('T', ' ')} UTC)"
+
+
+def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
+    """The section's lines, and whether the two runs agree on everything it checks."""
+    rec_new, rec_old = recommendations(new), recommendations(old)
+    keys = [k for k in rec_new if k in rec_old]
+    same = [k for k in keys if rec_new[k] == rec_old[k]]
+    rows = [
+        f"| {k} | {', '.join(f'`{b}`' for b in rec_new[k])} | {', '.join(f'`{b}`' for b in rec_old[k])} "
+        f"| {'same' if rec_new[k] == rec_old[k] else '**differs**'} |"
+        for k in keys
+    ]
+    lines = [
+        "## Reproducibility",
+        "",
+        f"This run, {_when(new)}, against {_when(old)}: the same code on the same machine, one run after "
+        "the other. Several backends in a cell are a tie within noise.",
+        "",
+        f"**Recommendations: {len(same)} of {len(keys)} regimes the same.**",
+        "",
+        "| regime, ranked by | this run | earlier run | |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    ok = len(same) == len(keys) and bool(keys)
+    n = max(set(new.values("n")) & set(old.values("n")), default=None)
+    ratio_rows = []
+    for dtype in new.values("dtype"):
+        if n is None:
+            break
+        cells, values = [], []
+        for run in (new, old):
+            r = rank(run, "cpu", dtype, n, "nohist")
+            q = floor_ratio(run, r.fits[0]) if r.fits else None
+            cells.append(f"`{r.fits[0].backend}` {fmt_t(r.fits[0].per_epoch)}, {fmt_ci(q)}" if q else "-")
+            values.append(q.value if q else None)
+        if None in values:
+            continue
+        a, b = values
+        diff = a / b - 1 if a and b else float("nan")
+        within = abs(diff) <= BAND
+        ok &= within
+        ratio_rows.append(f"| {dtype} | {cells[0]} | {cells[1]} | {diff:+.1%} {'✓' if within else '✗'} |")
+    if ratio_rows and n is not None:
+        lines += [
+            f"**Fastest per-pass tₑ ÷ memory floor at N = {fmt_n(n)}** (must agree within ±{BAND:.0%}):",
+            "",
+            "| dtype | this run | earlier run | difference |",
+            "|---|---|---|---|",
+            *ratio_rows,
+            "",
+        ]
+    verdicts = compare.compare(old, new, compare.DEFAULT_THRESHOLD)
+    flagged = [v for v in verdicts if v.regression]
+    ok &= not flagged
+    lines += [
+        f"**`gdbench compare` earlier → this run:** {len(verdicts)} cases compared, {len(flagged)} flagged"
+        + (": " + ", ".join(v.case for v in flagged) if flagged else "")
+        + f" (×{compare.DEFAULT_THRESHOLD:g} and Mann–Whitney p < 0.01).",
+        "",
+        f"**Verdict: the two runs {'agree' if ok else 'do NOT agree'}.**",
+        "",
+    ]
+    return lines, ok
