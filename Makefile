@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint run bench report clean
+.PHONY: venv test lint run bench report reproduce clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ bench: $(STAMP)
 
 report: $(STAMP)
 	$(VENV)/bin/gdbench report $(ARGS)
+
+# Two runs of the same code back to back, and whether they agree (quick; ARGS=--full for two sweeps).
+reproduce: $(STAMP)
+	$(PY) -m benchmarks.reproduce $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,10 @@
-"""Time every backend with pytest-benchmark (fixed work, fair by construction) and save the JSON.
+"""Time every backend (t₀ and tₑ per case, rounds interleaved over the run) and save the JSON.
 
 The suite runs in a child pytest process so thread settings reach numpy, torch and JAX before
-they load. Each case's line shows as it runs; pytest-benchmark's tables compare backends side by
-side per (N, dtype, device, mode). The JSON is pytest-benchmark's own plus a "gdbench" section
-(sweep, backends' availability, failed cases, wall time); `gdbench report` reads it.
+they load. The protocol (benchmarks/suite/protocol.py) prints a line per pass; pytest-benchmark's
+tables then compare backends side by side per (N, dtype, device, mode). The JSON is
+pytest-benchmark's own plus a "gdbench" section (sweep, protocol, backends' availability, failed
+cases, wall time); `gdbench report` and `gdbench compare` read it.
 A run never overwrites an earlier one: each gets a new timestamped name unless --name is given.
 """
 
@@ -53,6 +54,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=cases.default_threads(),
         help="threads for every framework (OpenMP, BLAS, torch, XLA via CPU affinity)",
     )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds the measurement aims to end within; passes stop early once every case is precise "
+        f"(default: {cases.policy(True).budget_s:.0f} quick, {cases.policy(False).budget_s:.0f} full)",
+    )
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
@@ -83,6 +91,8 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     devices = _choose(args.devices, ("cpu", "cuda"), "device(s)")
     if args.threads < 1:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    if args.budget is not None and not args.budget > 0:
+        raise UsageError(f"--budget must be a number of seconds > 0, got {args.budget}")
     cmd = [
         sys.executable,
         "-m",
@@ -99,6 +109,8 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         "--gd-modes=" + ",".join(modes),
         "--gd-devices=" + ",".join(devices),
     ]
+    if args.budget is not None:
+        cmd.append(f"--gd-budget={args.budget}")
     return [*cmd, "--gd-quick"] if args.quick else cmd
 
 

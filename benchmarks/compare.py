@@ -3,9 +3,10 @@
 A case (backend, N, dtype, device, mode) regressed only when both hold (asv's ``compare``):
 - **big enough**: NEW/OLD of the fastest round at the largest epoch count both runs timed passes
   ``--threshold`` (default 1.25); the minimum, because noise only adds time;
-- **significant**: a one-sided Mann–Whitney U test on the two runs' rounds at that count says the
-  new ones are slower, p < ``--alpha`` (default 0.01). With fewer than five rounds a side no
-  p-value can get that low, and the case is reported as "too few rounds", never flagged.
+- **significant**: a one-sided Mann–Whitney U test on the two runs' rounds says the new ones are
+  slower, p < ``--alpha`` (default 0.01). The rounds of every epoch count both runs timed are
+  pooled, each divided by the old run's fastest at that count. With too few rounds (fewer than
+  five a side) no p-value can get that low, and the case is reported as such, never flagged.
 A slow period on a shared machine stretches some rounds of a run: the test may then find the
 rounds different, but the minima stay put, so nothing is flagged; a real change moves both.
 The output says per case which test passed and which failed. Older files (schema 1) are compared
@@ -50,7 +51,7 @@ class Verdict:
     """One case's comparison."""
 
     case: str
-    epochs: int
+    epochs: int  # the count whose minima give the ratio (0: per epoch, the runs' counts differ)
     old_min: float
     new_min: float
     ratio: float
@@ -85,27 +86,32 @@ def _name(f: Fit) -> str:
 
 def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
     """Compare one case's rounds at the largest epoch count both runs timed."""
-    common = sorted(set(old.samples) & set(new.samples))
+    common = [e for e in sorted(set(old.samples) & set(new.samples)) if old.samples[e] and new.samples[e]]
     note = "schema 1: loop clock" if 1 in (old.schema, new.schema) else ""
     if common:
         e = common[-1]
-        a, b = old.samples[e], new.samples[e]
+        ratio = min(new.samples[e]) / min(old.samples[e])
+        # The test pools every common epoch count, each count's rounds of both runs divided by the
+        # old run's fastest there: the same constant on both sides, so under no change both pools
+        # come from one distribution, and three counts give the test three times the rounds.
+        a = [s / min(old.samples[c]) for c in common for s in old.samples[c]]
+        b = [s / min(old.samples[c]) for c in common for s in new.samples[c]]
     else:  # different epoch counts: compare seconds per epoch at each run's largest count
         eo, en = max(old.samples), max(new.samples)
         a = [s / eo for s in old.samples[eo]]
         b = [s / en for s in new.samples[en]]
-        e, note = 1, "epoch counts differ: per epoch at each run's largest count"
-    if not a or not b:
-        raise UsageError(f"{_name(new)}: a run has no rounds for this case")
-    ratio = min(b) / min(a)
+        e, note = 0, "epoch counts differ: per epoch at each run's largest count"
+        if not a or not b:
+            raise UsageError(f"{_name(new)}: a run has no rounds for this case")
+        ratio = min(b) / min(a)
     p: float | None = None
     if stats.min_p_value(len(b), len(a)) < alpha:
         p = stats.mann_whitney_greater(b, a)[1]
     return Verdict(
         _name(new),
         e,
-        min(a),
-        min(b),
+        min(old.samples[e]) if e else min(a),
+        min(new.samples[e]) if e else min(b),
         ratio,
         p,
         big=ratio > threshold,
@@ -133,7 +139,13 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.old} and {args.new} have no case in common")
     head = ["case", "epochs", "old min", "new min", "verdict"]
     rows = [
-        [v.case, str(v.epochs), fmt_t(v.old_min), fmt_t(v.new_min), v.status(args.threshold, args.alpha)]
+        [
+            v.case,
+            str(v.epochs) if v.epochs else "per epoch",
+            fmt_t(v.old_min),
+            fmt_t(v.new_min),
+            v.status(args.threshold, args.alpha),
+        ]
         for v in verdicts
     ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]

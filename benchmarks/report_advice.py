@@ -205,6 +205,13 @@ def choose(run: Run, device: str) -> list[str]:
             runner = (
                 f", next `{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 and not r.tie else ""
             )
+            if f.te is not None and not f.te.resolved:
+                parts.append(
+                    f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te)}: not resolved, its interval reaches zero (the "
+                    "rounds were too noisy to separate the epochs from the fixed cost; run on a quieter "
+                    "machine or with a larger --budget)"
+                )
+                continue
             parts.append(
                 f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch)}"
                 + (f", {fl.value:.3g}× the memory floor" if fl else "")

@@ -15,8 +15,9 @@ rounds into estimates, intervals, rankings and the regression test of ``gdbench 
   the largest relative distance of a point from that line (``residual``) is the sanity check: a
   backend whose epochs do not cost the same (the tutorial's growing graph) shows up there.
 - **Intervals**: a bootstrap over rounds (resample each epoch count's rounds with replacement,
-  take the minima again, refit), 95 % percentile intervals, seeded so a report is reproducible.
-  A ratio's interval resamples both sides at once.
+  take the minima again, refit), seeded so a report is reproducible; the interval is the hull of
+  the 95 % percentile and basic intervals (see ``_interval``). A ratio's interval resamples both
+  sides at once.
 - **Ties**: two backends are told apart only when the interval of their ratio lies wholly above
   ``1 + RESOLUTION``: a difference smaller than that is not claimed, whatever its interval, because
   two runs of the same code on one machine already differ by a few percent.
@@ -53,6 +54,11 @@ class Interval:
         """Width of the interval relative to the value (inf when the value is not positive)."""
         return (self.high - self.low) / self.value if self.value > 0 else math.inf
 
+    @property
+    def resolved(self) -> bool:
+        """Whether the interval excludes zero: a cost the rounds could tell from nothing."""
+        return self.low > 0
+
     def as_list(self) -> list[float]:
         """[value, low, high], for JSON."""
         return [self.value, self.low, self.high]
@@ -75,8 +81,17 @@ class Cost:
 
 
 def _interval(value: float, boot: np.ndarray) -> Interval:
+    """The hull of the percentile and the basic (reflected) bootstrap intervals.
+
+    Resampled minima can only rise, so the percentile interval of a minimum lies wholly above it,
+    while the truth lies below (noise only adds time); the basic interval, 2·value - quantiles,
+    reflects it to the other side. Their hull covers the truth in 90-99 % of synthetic trials
+    (tests/test_stats.py), where either alone covers 60-90 %.
+    """
     lo, hi = np.quantile(boot, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
-    return Interval(float(value), float(min(lo, value)), float(max(hi, value)))
+    low = min(float(lo), 2 * value - float(hi), value)
+    high = max(float(hi), 2 * value - float(lo), value)
+    return Interval(float(value), low, high)
 
 
 def line(epochs: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:

@@ -16,11 +16,12 @@ import pytest
 
 import impls
 from benchmarks.cli import main
-from benchmarks.suite import cases, harness
+from benchmarks.suite import bench_fit, cases, harness
 from benchmarks.suite.memory import RssPeak, rss_supported
 
 DATA = Path(__file__).resolve().parent / "data"
-FIXTURE = DATA / "bench_small.json"
+FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run of the current protocol (schema 2)
+OLD_FIXTURE = DATA / "bench_small.json"  # a run from before it (schema 1): must still load
 
 
 def gdbench(*argv: str) -> tuple[int, str, str]:
@@ -36,9 +37,11 @@ def gdbench(*argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, Any], Path]:
-    """`gdbench bench --quick` at the smallest size only, so it stays well under a minute."""
+    """`gdbench bench --quick` at the smallest size only, the fewest passes: well under a minute."""
     out = tmp_path_factory.mktemp("bench")
-    rc, stdout, stderr = gdbench("bench", "--quick", "--sizes", "100", "--out", str(out), "--name", "q.json")
+    rc, stdout, stderr = gdbench(
+        "bench", "--quick", "--sizes", "100", "--budget", "1", "--out", str(out), "--name", "q.json"
+    )
     path = out / "q.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     return rc, stdout + stderr, data, path
@@ -59,12 +62,39 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     at_100 = {b for b in available if cases.spec(b).runs_at(100)}  # variants run at DIST_SIZES only
     assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in at_100 for m in cases.MODES}
     assert [e["n"] for e in infos if e["kind"] == "floor"] == [100]
+    passes = data["gdbench"]["protocol"]["passes"]
+    assert passes == cases.policy(quick=True).min_passes  # a 1 s budget: the fewest passes, no more
     for e in fits:
-        assert e["epochs"] == cases.work(100, quick=True).epochs and len(e["loop_s"]) == e["rounds"]
+        assert e["epoch_counts"] == list(cases.epoch_counts(100)) == [s["epochs"] for s in e["samples"]]
+        assert all(len(s["seconds"]) == len(s["at"]) == passes for s in e["samples"])
+        assert all(sorted(s["pass"]) == list(range(passes)) for s in e["samples"])  # a round per pass
+        t0, te = e["t0_s"], e["te_s"]
+        assert t0[1] <= t0[0] <= t0[2] and te[1] <= te[0] <= te[2] and e["estimator"] == "min"
         assert e["first_call_s"] > 0 and e["prepare_s"] >= 0 and e["check_err"] <= e["check_tol"]
         assert "per_epoch_median_s" in e and "mem_peak_bytes" in e
     groups = {b["group"] for b in data["benchmarks"] if b["extra_info"]["kind"] == "fit"}
     assert groups == {"fit cpu float64 N=1e2 nohist", "fit cpu float64 N=1e2 history"}
+    # pytest-benchmark's own stats hold the rounds at the largest epoch count
+    for b in data["benchmarks"]:
+        if b["extra_info"]["kind"] == "fit":
+            top = b["extra_info"]["samples"][-1]["seconds"]
+            assert b["stats"]["rounds"] == len(top) and b["stats"]["min"] == min(top)
+
+
+def test_quick_bench_interleaves_the_rounds_of_all_backends(quick_run):
+    _, _, data, _ = quick_run
+    rounds = sorted(
+        (at, b["extra_info"]["backend"], p)
+        for b in data["benchmarks"]
+        if b["extra_info"]["kind"] == "fit"
+        for s in b["extra_info"]["samples"]
+        for at, p in zip(s["at"], s["pass"], strict=True)
+    )
+    # every pass visits every case once, and passes follow one another in time
+    assert [p for _, _, p in rounds] == sorted(p for _, _, p in rounds)
+    orders = [[name for _, name, p in rounds if p == k] for k in range(3)]
+    firsts = [list(dict.fromkeys(o)) for o in orders]
+    assert len({tuple(f) for f in firsts}) > 1  # a fresh random order in each pass
 
 
 def test_quick_bench_records_threads_versions_and_every_backends_status(quick_run):
@@ -74,6 +104,7 @@ def test_quick_bench_records_threads_versions_and_every_backends_status(quick_ru
     assert all(g["env"][v] == str(g["threads"]) for v in cases.THREAD_VARS)
     assert g["versions"]["numpy"] and "torch_threads" in g
     assert data["gdbench"]["wall_seconds"] > 0 and data["gdbench"]["failed"] == []
+    assert data["gdbench"]["schema"] == 2 and data["gdbench"]["protocol"]["stopped"] == "budget"
 
 
 def test_quick_bench_then_report_and_compare_end_to_end(quick_run, tmp_path):
@@ -81,32 +112,35 @@ def test_quick_bench_then_report_and_compare_end_to_end(quick_run, tmp_path):
     assert rc == 0
     assert gdbench("report", str(path), "--out", str(tmp_path))[0] == 0
     assert "Which implementation should I choose" in (tmp_path / "REPORT.md").read_text()
-    assert gdbench("compare", str(path), str(path))[0] == 0
+    rc, out, _ = gdbench("compare", str(path), str(path))
+    assert rc == 0 and "no regression" in out
 
 
 # --- fairness, checked on the harness itself with a spy backend and a stand-in for pytest-benchmark
 
 
-class FakeBench:
-    """Records what the harness asks of pytest-benchmark; runs setup and target like pedantic does."""
+class FakeStats:
+    """pytest-benchmark's per-test stats, reduced to what the suite feeds it."""
 
-    def __init__(self, log: list[str]) -> None:
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def update(self, duration: float) -> None:
+        self.seconds.append(duration)
+
+
+class FakeBench:
+    """Records what the suite asks of pytest-benchmark."""
+
+    def __init__(self) -> None:
         self.group: str | None = None
         self.extra_info: dict[str, Any] = {}
         self.has_error = False
-        self.log = log
-        self.rounds = 0
+        self.stats = FakeStats()
 
-    def pedantic(
-        self, target: Callable[[], Any], *, setup: Any = None, rounds: int = 1, iterations: int = 1
-    ) -> Any:
-        self.log.append("pedantic")
-        for _ in range(rounds):
-            setup()
-            self.log.append("timed-call")
-            result = target()
-            self.rounds += 1
-        return result
+    def _make_stats(self, iterations: int) -> FakeStats:
+        assert iterations == 1
+        return self.stats
 
 
 class Spy:
@@ -119,12 +153,12 @@ class Spy:
         self.log, self.skew, self.skew_from, self.calls = log, skew, skew_from, 0
 
     def prepare(self, x: Any, y: Any, cfg: impls.TrainConfig) -> Callable[[], impls.FitResult]:
-        self.log.append("prepare")
+        self.log.append(f"prepare {cfg.epochs}")
         run = self.inner.prepare(x, y, cfg)
 
         def call() -> impls.FitResult:
             self.calls += 1
-            self.log.append("call")
+            self.log.append(f"call {cfg.epochs}")
             res = run()
             if self.calls >= self.skew_from:
                 res.w = res.w + self.skew
@@ -133,42 +167,76 @@ class Spy:
         return call
 
 
-def _case(mode: str = "nohist") -> harness.FitCase:
-    return harness.FitCase("spy", 100, "float64", "cpu", mode, cases.Work(epochs=20, rounds=4))
+COUNTS = (5, 10, 20)
+
+
+def _runner(spy: Spy, mode: str = "nohist") -> harness.CaseRunner:
+    x, y = harness.data(100)
+    return harness.CaseRunner(spy, harness.FitCase("spy", 100, "float64", "cpu", mode, COUNTS), x, y, 0.0)
 
 
 def test_prepare_and_first_call_stay_outside_the_timed_rounds():
     log: list[str] = []
-    bench = FakeBench(log)
-    x, y = harness.data(100)
-    info = harness.run_fit(bench, Spy(log), x, y, _case("history"))
-    assert log[:3] == ["prepare", "call", "pedantic"]  # data placed, first call made and timed apart
-    assert log.count("prepare") == 1 and log[3:] == ["timed-call", "call"] * 4
-    assert bench.rounds == len(info["loop_s"]) == 4 and info["first_call_s"] > 0
-    assert bench.group == "fit cpu float64 N=1e2 history"
-    assert info["per_epoch_q1_s"] <= info["per_epoch_median_s"] <= info["per_epoch_q3_s"]
+    r = _runner(Spy(log), "history")
+    r.visit([10, 5, 20], 0)
+    # each count placed and called once, largest first (its first call is "first result"), then rounds
+    assert log[:6] == ["prepare 20", "call 20", "prepare 10", "call 10", "prepare 5", "call 5"]
+    assert log[6:] == ["call 10", "call 5", "call 20"]
+    r.visit([20, 10, 5], 1)
+    assert log[9:] == ["call 20", "call 10", "call 5"]  # prepared once: no second prepare
+    assert r.first_s > 0 and r.first is not None and r.first.epochs == 20
+    assert all(len(rd.seconds) == 2 and rd.passes == [0, 1] for rd in r.rounds.values())
+    assert r.case.group == "fit cpu float64 N=1e2 history"
+
+
+def test_a_released_case_is_prepared_and_checked_again_before_its_next_round():
+    log: list[str] = []
+    r = _runner(Spy(log))
+    r.visit([5, 10, 20], 0)
+    r.release()
+    assert not r.prepared
+    r.visit([5, 10, 20], 1)
+    assert log[9:12] == ["prepare 20", "call 20", "prepare 10"] and r.error is None
 
 
 def test_a_wrong_backend_fails_before_any_round_is_timed():
     log: list[str] = []
-    x, y = harness.data(100)
-    with pytest.raises(harness.CheckFailed, match="from the exact iterate"):
-        harness.run_fit(FakeBench(log), Spy(log, skew=1e-3), x, y, _case())
-    assert "pedantic" not in log
+    r = _runner(Spy(log, skew=1e-3))
+    r.visit(list(COUNTS), 0)
+    assert r.error is not None and "from the exact iterate" in r.error
+    assert log == ["prepare 20", "call 20"]  # stopped at the first check
+    assert all(not rd.seconds for rd in r.rounds.values())
+    bench = FakeBench()
+    with pytest.raises(harness.CheckFailed):
+        bench_fit._report(bench, r, r.case.group)
+    assert bench.has_error  # pytest-benchmark then leaves the case out of the JSON
 
 
 def test_a_backend_wrong_only_after_its_first_call_is_left_out_of_the_json():
     log: list[str] = []
-    bench = FakeBench(log)
-    x, y = harness.data(100)
-    with pytest.raises(harness.CheckFailed):
-        harness.run_fit(bench, Spy(log, skew=1e-3, skew_from=2), x, y, _case())
-    assert bench.has_error  # pytest-benchmark drops cases with has_error from its JSON
+    r = _runner(Spy(log, skew=1e-3, skew_from=4))  # right on the three first calls, wrong after
+    r.visit(list(COUNTS), 0)
+    assert r.error is None
+    r.finish()
+    assert r.error is not None and "CheckFailed" in r.error
+
+
+def test_a_case_hands_its_rounds_and_cost_model_to_pytest_benchmark():
+    r = _runner(Spy([]))
+    for p in range(3):
+        r.visit(list(COUNTS), p)
+    r.finish()
+    bench = FakeBench()
+    bench_fit._report(bench, r, r.case.group)
+    assert bench.stats.seconds == r.rounds[20].seconds and not bench.has_error
+    info = bench.extra_info
+    assert info["epoch_counts"] == list(COUNTS) and info["rounds"] == 3
+    assert info["te_s"][0] > 0 and info["fit_residual"] >= 0
 
 
 def test_reference_is_the_iterate_every_backend_reaches():
     x, y = harness.data(1000)
-    cfg = _case().config()
+    cfg = harness.FitCase("spy", 1000, "float64", "cpu", "nohist", COUNTS).config(20)
     w, b = harness.reference(x, y, cfg)
     res = impls.get_backend("numpy-closed").fit(x, y, cfg)
     assert np.allclose(res.w, w, rtol=0, atol=1e-12) and abs(res.b - b) < 1e-12
@@ -196,7 +264,7 @@ def test_sizes_parse_in_every_written_form():
     assert [cases.size_label(n) for n in (100, 10**7, 2500)] == ["1e2", "1e7", "2500"]
 
 
-# --- gdbench report, from a fixed small JSON (tests/data/bench_small.json: a trimmed quick run)
+# --- gdbench report, from a fixed small JSON (tests/data/bench_v2.json: a trimmed quick run)
 
 
 @pytest.fixture(scope="module")
@@ -219,17 +287,34 @@ def test_report_renders_markdown_and_figures_from_saved_json_alone(fixture_repor
     for heading in (
         "## Which implementation should I choose",
         "### Headline ratios",
-        "## Distance from the memory floor",
+        "## Distance from the limit",
         "## Results by case",
         "## How this was measured",
     ):
         assert heading in text
-    assert "use `jax-fused`" in text and "graph growth" in text and "(algorithmic)" in text
+    assert "Goals of the fast variants" not in text and "Reproducibility" not in text
+    assert "ranked by tₑ, the marginal cost per epoch" in text and "Estimator: the minimum" in text
+    assert "graph growth" in text and "(algorithmic)" in text and "t₀ (95 % interval)" in text
     assert "`jax-sharded`: unavailable here" in text and "made-up failure" in text
     pngs = sorted(p.name for p in (out / "figures").iterdir())
     assert pngs == ["growth_cpu.png", "per_epoch_cpu.png", "ratio_to_floor_cpu.png", "scaling.png"]
     assert "## Beyond one machine" in text and "### Measured apart, and the model beyond it" in text
     assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
+
+
+def test_report_names_what_an_older_file_lacks_instead_of_failing(tmp_path):
+    rc, _, err = gdbench("report", str(OLD_FIXTURE), "--out", str(tmp_path))
+    assert rc == 0, err
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "older run (schema 1" in text and "no fixed cost t₀" in text
+    assert "## Which implementation should I choose" in text
+
+
+def test_report_against_an_earlier_run_adds_a_reproducibility_section(tmp_path):
+    rc, _, err = gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--against", str(FIXTURE))
+    assert rc == 0, err
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "## Reproducibility" in text and "the two runs agree" in text and "**differs**" not in text
 
 
 def test_report_regenerates_its_own_report_but_not_one_of_other_runs(fixture_report, tmp_path):
@@ -244,10 +329,14 @@ def test_report_regenerates_its_own_report_but_not_one_of_other_runs(fixture_rep
 # --- gdbench compare
 
 
-def _scaled(tmp_path: Path, factor: float) -> Path:
+def _scaled(tmp_path: Path, factor: float, only: str | None = None) -> Path:
+    """A copy of the fixture with every round (or only case ``only``'s) ``factor`` times slower."""
     data = json.loads(FIXTURE.read_text())
     for b in data["benchmarks"]:
-        b["stats"]["median"] *= factor
+        if only is not None and b["name"] != only:
+            continue
+        for smp in b["extra_info"].get("samples", []):
+            smp["seconds"] = [s * factor for s in smp["seconds"]]
     path = tmp_path / f"x{factor}.json"
     path.write_text(json.dumps(data))
     return path
@@ -255,11 +344,25 @@ def _scaled(tmp_path: Path, factor: float) -> Path:
 
 def test_compare_passes_an_equal_pair_and_flags_a_2x_regression(tmp_path):
     rc, out, _ = gdbench("compare", str(FIXTURE), str(FIXTURE))
-    assert rc == 0 and "no regression" in out
+    assert rc == 0 and "no regression" in out and "REGRESSION" not in out
     rc, out, _ = gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 2.0)))
     assert rc == 1 and "REGRESSION" in out
     assert gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 2.0)), "--threshold", "3")[0] == 0
     assert gdbench("compare", str(_scaled(tmp_path, 2.0)), str(FIXTURE))[0] == 0  # faster is fine
+
+
+def test_compare_flags_a_real_1_5x_slowdown_of_one_case_and_only_that_case(tmp_path):
+    case = "test_fit[cpu-float64-N1e2-nohist-numpy-closed]"
+    rc, out, _ = gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 1.5, only=case)))
+    flagged = [line for line in out.splitlines() if "REGRESSION" in line]
+    assert rc == 1 and len(flagged) == 1, out
+    assert flagged[0].startswith("numpy-closed cpu float64 N=10² nohist") and "p = " in flagged[0]
+    assert "1 regression(s)" in out
+
+
+def test_compare_reads_older_files_on_their_loop_clock(tmp_path):
+    rc, out, _ = gdbench("compare", str(OLD_FIXTURE), str(OLD_FIXTURE))
+    assert rc == 0 and "older run (schema 1" in out
 
 
 # --- usage errors: one line, exit 2, nothing run

@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cache
 from typing import Any
 
@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption(
         "--gd-devices", default="", help="comma-separated devices (default: cpu, and cuda when present)"
     )
+    g.addoption("--gd-budget", default="", help="seconds the measurement aims to end within")
 
 
 def _csv(config: pytest.Config, name: str) -> list[str]:
@@ -64,6 +65,7 @@ def grid(config: pytest.Config) -> dict[str, Any]:
         devices = ["cpu"] + (["cuda"] if "cuda" in seen else [])
     return {
         "quick": quick,
+        "budget": float(config.getoption("gd_budget") or cases.policy(quick).budget_s),
         "backends": backends,
         "sizes": sorted(set(sizes)),
         "dtypes": dtypes,
@@ -167,6 +169,11 @@ def _log(config: pytest.Config) -> Any:
     return log
 
 
+def _policy(g: dict[str, Any]) -> cases.Policy:
+    """The quick or full policy, with the selected budget."""
+    return replace(cases.policy(g["quick"]), budget_s=g["budget"])
+
+
 def _groups(g: dict[str, Any]) -> list[protocol.Group]:
     """One group per (device, N, dtype): its floor and every available backend's case in both modes."""
     out = []
@@ -187,7 +194,7 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
                 fl = FloorRunner(n, dtype, device, cases.floor_iterations(n), ZERO)
                 # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
                 held = 2 * floor.data_bytes(n, dtype) * len(counts) * len(runners)
-                big = held > cases.policy(g["quick"]).keep_bytes
+                big = held > _policy(g).keep_bytes
                 out.append(protocol.Group(device, n, dtype, fl, runners, counts, big=big))
     return out
 
@@ -196,7 +203,7 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
 def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tuple[Any, ...], Any]:
     """Every case and floor of the grid, measured by the protocol before any test reports."""
     g = grid(request.config)
-    policy = cases.policy(g["quick"])
+    policy = _policy(g)
     groups = _groups(g)
     log = _log(request.config)
     n_cases = sum(len(gr.cases) for gr in groups)

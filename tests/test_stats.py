@@ -1,0 +1,203 @@
+"""The statistics behind rankings and regressions, on synthetic timings whose truth is known."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from benchmarks import stats
+from benchmarks.compare import judge
+from benchmarks.report_advice import rank
+from benchmarks.report_data import Fit, Run
+
+COUNTS = (50, 100, 200)
+
+
+def rounds(
+    t0: float, te: float, rng: np.random.Generator, n: int = 8, noise: float = 0.02, slow: float = 0.2
+) -> dict[int, list[float]]:
+    """Rounds of a fit costing t0 + E·te, plus what a shared machine adds: noise only ever adds time.
+
+    Each round gets exponential jitter (mean ``noise`` of its time), and a fraction ``slow`` of the
+    rounds fall in a slow period that stretches them 1.2-2.7x, as seen on the development machine.
+    """
+    out = {}
+    for e in COUNTS:
+        base = t0 + e * te
+        jitter = rng.exponential(noise * base, size=n)
+        stretch = np.where(rng.random(n) < slow, rng.uniform(1.2, 2.7, size=n), 1.0)
+        out[e] = list(base * stretch + jitter)
+    return out
+
+
+def fit(name: str, samples: dict[int, list[float]], n: int = 100) -> Fit:
+    """A schema-2 Fit made from rounds alone, as report_data builds it."""
+    cost = stats.fit_cost(samples)
+    top = max(samples)
+    q1, med, q3 = stats.median_quartiles([s / top for s in samples[top]])
+    return Fit(
+        backend=name,
+        kind="per-pass",
+        device="cpu",
+        dtype="float64",
+        n=n,
+        mode="nohist",
+        epochs=top,
+        rounds=len(samples[top]),
+        per_epoch=cost.te.value,
+        q1=q1,
+        q3=q3,
+        fit_median=med * top,
+        prepare_s=0.0,
+        first_call_s=0.0,
+        mem_bytes=None,
+        mem_method=None,
+        check_err=0.0,
+        samples=samples,
+        cost=cost,
+    )
+
+
+def run_of(*fits: Fit) -> Run:
+    """A Run holding these fits and nothing else."""
+    return Run([], [], [{"schema": 2}], list(fits), [], [], {}, [])
+
+
+def coverage(check: Callable[[np.random.Generator], bool], trials: int = 60) -> float:
+    """Fraction of seeded trials for which ``check`` holds."""
+    return float(np.mean([check(np.random.default_rng(seed)) for seed in range(trials)]))
+
+
+# --- t0 and te
+
+
+def test_a_noise_free_line_is_recovered_exactly():
+    samples = {e: [1e-4 + e * 2e-6] * 5 for e in COUNTS}
+    cost = stats.fit_cost(samples)
+    assert cost.t0.value == pytest.approx(1e-4, rel=1e-9) and cost.te.value == pytest.approx(2e-6, rel=1e-9)
+    assert cost.residual < 1e-9 and cost.te.low == pytest.approx(cost.te.high, rel=1e-9)
+    assert cost.predict(500).value == pytest.approx(1e-4 + 500 * 2e-6, rel=1e-9)
+
+
+@pytest.mark.parametrize(("t0", "te"), [(1e-4, 1e-6), (5e-5, 2e-5), (1e-3, 1e-3)])
+def test_known_t0_and_te_lie_within_their_intervals_despite_slow_periods(t0, te):
+    def covered(rng: np.random.Generator) -> bool:
+        cost = stats.fit_cost(rounds(t0, te, rng))
+        return cost.te.low <= te <= cost.te.high and cost.t0.low <= t0 <= cost.t0.high
+
+    assert coverage(covered) >= 0.8
+
+
+def test_the_minimum_sees_through_slow_periods_where_the_median_does_not():
+    rng = np.random.default_rng(1)
+    samples = rounds(1e-4, 1e-6, rng, n=10, slow=0.5)
+    cost = stats.fit_cost(samples)
+    medians = [float(np.median(samples[e])) for e in COUNTS]
+    te_median = stats.line(COUNTS, medians)[1]
+    assert abs(cost.te.value / 1e-6 - 1) < 0.1
+    assert abs(te_median / 1e-6 - 1) > abs(cost.te.value / 1e-6 - 1)
+
+
+def test_a_growing_epoch_cost_shows_in_the_residual():
+    quadratic = {e: [1e-4 + 1e-8 * e * e] * 5 for e in COUNTS}  # the tutorial's graph growth
+    assert stats.fit_cost(quadratic).residual > 0.05
+
+
+def test_one_epoch_count_is_not_enough_for_a_line():
+    with pytest.raises(ValueError, match="two or more"):
+        stats.fit_cost({100: [1.0, 1.1]})
+
+
+# --- ties and rankings
+
+
+def test_two_equal_backends_are_declared_a_tie():
+    def tied(rng: np.random.Generator) -> bool:
+        a, b = fit("a", rounds(1e-4, 1e-6, rng)), fit("b", rounds(1e-4, 1e-6, rng))
+        r = rank(run_of(a, b), "cpu", "float64", 100, "nohist")
+        return r.tie and set(r.names()) == {"a", "b"}
+
+    assert coverage(tied) >= 0.95
+
+
+def test_a_backend_1_5x_slower_is_told_apart():
+    def apart(rng: np.random.Generator) -> bool:
+        a, b = fit("a", rounds(1e-4, 1e-6, rng)), fit("b", rounds(1e-4, 1.5e-6, rng))
+        r = rank(run_of(b, a), "cpu", "float64", 100, "nohist")
+        return not r.tie and r.names() == ("a",) and r.ratios[1].low > 1
+
+    assert coverage(apart) >= 0.9
+
+
+def test_a_ratio_interval_holds_the_true_ratio():
+    def covered(rng: np.random.Generator) -> bool:
+        a, b = stats.fit_cost(rounds(1e-4, 1e-6, rng)), stats.fit_cost(rounds(1e-4, 3e-6, rng))
+        return stats.ratio(b.te.value, a.te.value, b.boot_te, a.boot_te).low <= 3 <= stats.ratio(
+            b.te.value, a.te.value, b.boot_te, a.boot_te
+        ).high
+
+    assert coverage(covered) >= 0.8
+
+
+def test_an_unresolved_cost_has_an_unbounded_ratio_and_ranks_last():
+    assert stats.ratio(1.0, -1.0, np.ones(3), -np.ones(3)) == stats.Interval(math.inf, 0.0, math.inf)
+    flat = {e: [1e-4] * 5 for e in COUNTS}  # te = 0: noise swamped the epochs
+    slow = {e: [1e-4 + e * 1e-3] * 5 for e in COUNTS}
+    r = rank(run_of(fit("flat", flat), fit("slow", slow)), "cpu", "float64", 100, "nohist")
+    assert r.fits[0].backend == "slow"
+
+
+# --- compare's test
+
+
+def test_mann_whitney_matches_the_exact_and_normal_distributions():
+    scipy_stats = pytest.importorskip("scipy.stats", reason="scipy is the reference here")
+    rng = np.random.default_rng(3)
+    for n1, n2 in ((5, 5), (7, 4), (20, 25)):
+        x, y = rng.normal(1.1, 1, n1), rng.normal(1, 1, n2)
+        method = "exact" if n1 * n2 <= 400 else "asymptotic"
+        ref = scipy_stats.mannwhitneyu(x, y, alternative="greater", method=method)
+        u, p = stats.mann_whitney_greater(x, y)
+        assert u == ref.statistic and p == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
+    tied = [1.0, 1.0, 2.0, 3.0, 3.0, 3.0]
+    ref = scipy_stats.mannwhitneyu(tied, [1.0, 2.0, 2.0, 2.0], alternative="greater", method="asymptotic")
+    assert stats.mann_whitney_greater(tied, [1.0, 2.0, 2.0, 2.0])[1] == pytest.approx(ref.pvalue)
+
+
+def test_five_rounds_a_side_are_the_fewest_that_can_reach_p_below_alpha():
+    assert stats.min_p_value(4, 4) > stats.ALPHA > stats.min_p_value(5, 5)
+
+
+def test_compare_rejects_a_pure_noise_difference():
+    def quiet(rng: np.random.Generator) -> bool:
+        old, new = fit("a", rounds(1e-4, 1e-6, rng)), fit("a", rounds(1e-4, 1e-6, rng))
+        return not judge(old, new, threshold=1.25, alpha=stats.ALPHA).regression
+
+    assert coverage(quiet) >= 0.95
+
+
+def test_compare_accepts_a_real_1_5x_slowdown():
+    def flagged(rng: np.random.Generator) -> bool:
+        old, new = fit("a", rounds(1e-4, 1e-6, rng)), fit("a", rounds(1.5e-4, 1.5e-6, rng))
+        v = judge(old, new, threshold=1.25, alpha=stats.ALPHA)
+        return v.regression and v.big and v.significant
+
+    assert coverage(flagged) >= 0.9
+
+
+def test_compare_does_not_flag_a_slow_period_that_left_some_rounds_untouched():
+    rng = np.random.default_rng(7)
+    old = fit("a", rounds(1e-4, 1e-6, rng, slow=0.0))
+    new = fit("a", rounds(1e-4, 1e-6, rng, slow=0.8))  # most rounds stretched, the fastest not
+    v = judge(old, new, threshold=1.25, alpha=stats.ALPHA)
+    assert v.significant and not v.big and not v.regression
+
+
+def test_compare_never_flags_with_too_few_rounds_for_the_test():
+    rng = np.random.default_rng(2)
+    old, new = fit("a", rounds(1e-4, 1e-6, rng, n=1)), fit("a", rounds(2e-4, 2e-6, rng, n=1))
+    v = judge(old, new, threshold=1.25, alpha=stats.ALPHA)
+    assert v.big and v.p is None and not v.regression
