@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench",
     "report": "report",
     "compare": "compare",
+    "choose": "choose",
 }
 
 

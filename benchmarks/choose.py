@@ -1,0 +1,275 @@
+"""Which backend for my job, how long will it take, and how sure is that? Answered from saved runs.
+
+Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchmarks/stats.py). For a
+job of E epochs at size N this predicts, per backend, the one-time cost (prepare and compilation,
+as measured: a first result less a warm fit of the same epochs) plus t₀ + E·tₑ, interpolating
+each quantity between the measured sizes on log-log axes and carrying the intervals' ends the
+same way. It ranks the backends, recommends one, or calls a tie when the leaders' intervals
+overlap, and flags every number that lies outside what the runs measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .common import UsageError
+from .data_files import FORMATS, load_xy
+from .report_advice import fmt_n, fmt_t
+from .report_data import Fit, Run, load
+from .suite.cases import parse_size
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+TINY = 1e-12  # seconds: a floor for logs of costs the rounds could not tell from zero
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``gdbench choose``."""
+    p.add_argument("--size", default="", help="N, the number of data points (e.g. 30000, 3e4)")
+    p.add_argument("--features", type=int, default=1, help="d, features per point")
+    p.add_argument("--epochs", type=int, default=0, help="E, epochs the job runs (or give --tol and --data)")
+    p.add_argument("--tol", type=float, default=None, help="the job stops below this loss (with --data)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help=f"your data, to count the epochs --tol needs and take N and d from: {FORMATS}",
+    )
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate, with --tol and --data")
+    p.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--history", action="store_true", help="the job records loss, w and b every epoch")
+    p.add_argument(
+        "--runs", nargs="*", type=Path, default=[], help="saved runs (default: newest full run in results/)"
+    )
+    p.add_argument(
+        "--measure", action="store_true", help="time the leading candidates at exactly this N (seconds)"
+    )
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One backend's predicted time for the job."""
+
+    backend: str
+    seconds: float
+    low: float
+    high: float
+    first_result_seconds: float  # the one-time part: prepare and compilation
+    extrapolated: list[str] = field(default_factory=list)  # why a number lies outside the runs
+    kind: str = "per-pass"
+
+
+def interpolate(points: dict[int, float], n: float) -> tuple[float, bool]:
+    """Value at ``n`` from (size -> positive value) by log-log interpolation; (value, extrapolated)."""
+    sizes = sorted(points)
+    logs = {s: math.log(max(points[s], TINY)) for s in sizes}
+    if len(sizes) == 1:
+        return math.exp(logs[sizes[0]]), n != sizes[0]
+    inside = sizes[0] <= n <= sizes[-1]
+    # the bracketing pair, or the nearest end's pair when outside
+    i = max(1, min(len(sizes) - 1, next((k for k, s in enumerate(sizes) if s >= n), len(sizes) - 1)))
+    a, b = sizes[i - 1], sizes[i]
+    frac = (math.log(n) - math.log(a)) / (math.log(b) - math.log(a))
+    return math.exp(logs[a] + frac * (logs[b] - logs[a])), not inside
+
+
+def _one_time(f: Fit) -> float:
+    """Seconds of the first result beyond a warm fit of the same epochs: prepare, compile, first touch."""
+    warm = f.predict(f.epochs)
+    return max(0.0, f.startup - (warm.value if warm else f.epochs * f.per_epoch))
+
+
+def predict(fits: list[Fit], n: int, d: int, epochs: int) -> Prediction:
+    """One backend's job time from its fits at several sizes (one dtype, device and mode)."""
+    name, why = fits[0].backend, []
+    size = n * d  # the runs measure d = 1; a per-pass epoch reads N·d values
+    q: dict[str, dict[int, float]] = {k: {} for k in ("t0", "te", "t0_lo", "te_lo", "t0_hi", "te_hi", "once")}
+    for f in fits:
+        if f.cost is None:
+            raise UsageError(
+                f"{f.backend}: this run was saved before t₀ and tₑ were measured (schema 1); "
+                "make a new one with gdbench bench"
+            )
+        c = f.cost
+        for key, value in (
+            ("t0", c.t0.value),
+            ("te", c.te.value),
+            ("t0_lo", c.t0.low),
+            ("te_lo", c.te.low),
+            ("t0_hi", c.t0.high),
+            ("te_hi", c.te.high),
+            ("once", _one_time(f)),
+        ):
+            q[key][f.n] = value
+    got = {k: interpolate(v, size) for k, v in q.items()}
+    measured = sorted(q["te"])
+    if got["te"][1]:
+        why.append(f"N·d = {fmt_n(size)} outside the measured {fmt_n(measured[0])}…{fmt_n(measured[-1])}")
+    if d != 1:
+        why.append(f"d = {d}: measured at d = 1, scaled as N·d")
+
+    def total(t0: str, te: str) -> float:
+        return got["once"][0] + max(got[t0][0], 0.0) + epochs * max(got[te][0], 0.0)
+
+    return Prediction(
+        name,
+        total("t0", "te"),
+        total("t0_lo", "te_lo"),
+        total("t0_hi", "te_hi"),
+        got["once"][0],
+        why,
+        fits[0].kind,
+    )
+
+
+def predictions(
+    run: Run, n: int, d: int, epochs: int, dtype: str, device: str, mode: str
+) -> list[Prediction]:
+    """Every backend's prediction for the job, fastest first; UsageError when nothing covers it."""
+    fits = run.select(dtype=dtype, device=device, mode=mode)
+    if not fits:
+        raise UsageError(
+            f"no saved run measured {dtype} on {device}; measure it with: "
+            f"gdbench bench --dtypes {dtype} --devices {device}"
+        )
+    by_backend: dict[str, list[Fit]] = {}
+    for f in fits:
+        by_backend.setdefault(f.backend, []).append(f)
+    preds = [predict(sorted(fs, key=lambda f: f.n), n, d, epochs) for fs in by_backend.values()]
+    return sorted(preds, key=lambda p: p.seconds)
+
+
+def recommended(preds: list[Prediction]) -> list[str]:
+    """The fastest backend, or every one whose interval overlaps the fastest's (a tie)."""
+    if not preds:
+        return []
+    best = preds[0]
+    return [p.backend for p in preds if p is best or p.low <= best.high]
+
+
+def default_runs() -> list[Path]:
+    """The newest full run under results/, else the newest quick one."""
+    found = sorted(RESULTS.rglob("bench-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    full = [p for p in found if "quick" not in p.name]
+    if not (full or found):
+        raise UsageError(f"no saved run under {RESULTS}; run gdbench bench first, or pass --runs")
+    return [(full or found)[0]]
+
+
+def epochs_needed(path: Path, tol: float, lr: float, dtype: str) -> tuple[int, int, int, bool]:
+    """(N, d, epochs to reach tol, reached) on the user's data, by the cheap exact path (numpy-moments)."""
+    import impls  # numpy only: numpy-moments needs no framework
+
+    x, y = load_xy(path)
+    cfg = impls.TrainConfig(lr=lr, epochs=1_000_000, tol=tol, dtype=dtype, record_history=False)
+    res = impls.get_backend("numpy-moments").fit(x, y, cfg)
+    if res.stop_reason == "diverged":
+        raise UsageError(f"gradient descent diverges on {path} at lr = {lr}; choose a smaller --lr")
+    return x.shape[0], x.shape[1], res.epochs, res.stop_reason == "tol"
+
+
+def _measure(run_args: list[str]) -> Path:
+    """Run a short bench in a temporary folder; the JSON it saved."""
+    out = Path(tempfile.mkdtemp(prefix="gdbench-choose-"))
+    cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(out), "--name", "choose.json"]
+    print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    rc = subprocess.call(cmd, stdout=sys.stderr)
+    if rc != 0 or not (out / "choose.json").exists():
+        raise UsageError(f"the measurement failed (gdbench bench exited with status {rc})")
+    return out / "choose.json"
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the ranked table and the recommendation (or JSON); 0 on success."""
+    mode = "history" if args.history else "nohist"
+    note = ""
+    if args.data is not None:
+        if args.tol is None or args.tol <= 0:
+            raise UsageError("--data needs --tol T > 0: the loss at which the job stops")
+        n, d, epochs, reached = epochs_needed(args.data, args.tol, args.lr, args.dtype)
+        note = (
+            f"{epochs:,} epochs: what numpy-moments needs to bring the loss below {args.tol:g} on "
+            f"{args.data.name} at lr {args.lr:g}"
+            + ("" if reached else " (not reached within that limit: the prediction is for the limit)")
+        )
+    else:
+        if not args.size or args.epochs < 1:
+            raise UsageError("give --size N and --epochs E (>= 1), or --tol T and --data FILE")
+        try:
+            n = parse_size(args.size)
+        except ValueError as e:
+            raise UsageError(f"bad --size {args.size!r}: {e}") from None
+        d, epochs = args.features, args.epochs
+        if d < 1:
+            raise UsageError(f"--features must be >= 1, got {d}")
+    paths = list(args.runs) or default_runs()
+    run = load(paths)
+    preds = predictions(run, n, d, epochs, args.dtype, args.device, mode)
+    if args.measure:
+        if d != 1:
+            raise UsageError("--measure times d = 1 only (the suite's data); drop --measure or --features")
+        lead = [p.backend for p in preds if p.kind == "per-pass"][:3]
+        lead += [p.backend for p in preds if p.backend in recommended(preds) and p.backend not in lead]
+        select = ["--sizes", str(n), "--backends", ",".join(lead), "--dtypes", args.dtype]
+        path = _measure([*select, "--devices", args.device, "--modes", mode, "--budget", "10"])
+        paths, run = [path], load([path])
+        preds = predictions(run, n, d, epochs, args.dtype, args.device, mode)
+    best = recommended(preds)
+    if args.json:
+        out: dict[str, Any] = {"recommended": best, "epochs": epochs}
+        out["predictions"] = [asdict(p) for p in preds]
+        for p in out["predictions"]:
+            p["extrapolated"] = bool(p["extrapolated"])
+        print(json.dumps(out, indent=2))
+        return 0
+    where = f"{args.dtype} on {args.device}, {'with' if args.history else 'no'} history"
+    print(f"gdbench choose: N = {n:,}, d = {d}, {epochs:,} epochs, {where}")
+    print(f"from: {', '.join(map(str, paths))}")
+    if note:
+        print(f"epochs: {note}")
+    _table(preds)
+    flagged = [p for p in preds if p.extrapolated]
+    if flagged:
+        reasons = sorted({r for p in flagged for r in p.extrapolated})
+        print(f"* extrapolated ({len(flagged)} backend(s)): " + "; ".join(reasons))
+    if len(best) == 1:
+        nxt = preds[1] if len(preds) > 1 else None
+        print(
+            f"recommended: {best[0]}"
+            + (
+                f" ({nxt.seconds / preds[0].seconds:.2g}× faster than {nxt.backend}; intervals apart)"
+                if nxt
+                else ""
+            )
+        )
+    else:
+        print(f"tie within noise: {', '.join(best)} (their intervals overlap)")
+        settle = f"gdbench choose --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
+        print(f"to settle it: {settle}  (or gdbench bench --sizes {n} --backends {','.join(best)})")
+    return 0
+
+
+def _table(preds: list[Prediction]) -> None:
+    head = ["backend", "predicted", "of which one-time", "interval (95 %)", ""]
+    rows = [
+        [
+            p.backend + (" (algorithmic)" if p.kind == "algorithmic" else ""),
+            fmt_t(p.seconds),
+            fmt_t(p.first_result_seconds),
+            f"{fmt_t(p.low)} – {fmt_t(p.high)}",
+            "*" if p.extrapolated else "",
+        ]
+        for p in preds
+    ]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

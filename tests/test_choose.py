@@ -1,0 +1,128 @@
+"""gdbench choose on synthetic runs: interpolation, intervals, ties, extrapolation, bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import choose
+from benchmarks.cli import main
+from synthetic import COUNTS, fit, rounds, run_of
+
+FIXTURE = Path(__file__).resolve().parent / "data" / "bench_v2.json"
+
+
+def exact(t0: float, te: float) -> dict[int, list[float]]:
+    """Noise-free rounds of a fit costing t0 + E·te."""
+    return {e: [t0 + e * te] * 5 for e in COUNTS}
+
+
+def test_log_log_interpolation_is_exact_for_a_power_law_and_flags_extrapolation():
+    points = {100: 1e-6, 10_000: 1e-4}  # te ∝ N
+    value, out = choose.interpolate(points, 1000)
+    assert value == pytest.approx(1e-5) and not out
+    value, out = choose.interpolate(points, 10**6)
+    assert value == pytest.approx(1e-2) and out  # the last segment's slope, flagged
+    assert choose.interpolate({100: 2e-6}, 100) == (pytest.approx(2e-6), False)
+    assert choose.interpolate({100: 2e-6}, 300)[1]
+
+
+def test_prediction_adds_the_one_time_cost_to_t0_plus_epochs_times_te():
+    # te = 1 µs·N/100, t0 = 50 µs at both sizes, and a first result 0.3 s above a warm fit
+    fits = [
+        fit("a", exact(5e-5, 1e-6 * n / 100), n=n, startup=0.3 + 5e-5 + 200 * 1e-6 * n / 100)
+        for n in (100, 10_000)
+    ]
+    p = choose.predict(fits, n=1000, d=1, epochs=1000)
+    assert p.first_result_seconds == pytest.approx(0.3, rel=1e-6)
+    assert p.seconds == pytest.approx(0.3 + 5e-5 + 1000 * 1e-5, rel=1e-6)
+    assert p.low <= p.seconds <= p.high and not p.extrapolated
+
+
+def test_interval_carries_the_measurements_noise():
+    rng = np.random.default_rng(0)
+    noisy = [fit("a", rounds(1e-4, 1e-6, rng), n=n) for n in (100, 10_000)]
+    p = choose.predict(noisy, n=1000, d=1, epochs=1000)
+    assert p.low < p.seconds < p.high and (p.high - p.low) / p.seconds > 0.005
+
+
+def test_ties_when_intervals_overlap_and_a_clear_winner_otherwise():
+    rng = np.random.default_rng(1)
+    same = [fit(b, rounds(1e-4, 1e-6, rng), n=n) for b in ("a", "b") for n in (100, 10_000)]
+    preds = choose.predictions(run_of(*same), 1000, 1, 2000, "float64", "cpu", "nohist")
+    assert set(choose.recommended(preds)) == {"a", "b"}
+    apart = [fit("a", exact(1e-4, 1e-6), n=n) for n in (100, 10_000)]
+    apart += [fit("b", exact(1e-4, 3e-6), n=n) for n in (100, 10_000)]
+    preds = choose.predictions(run_of(*apart), 1000, 1, 2000, "float64", "cpu", "nohist")
+    assert choose.recommended(preds) == ["a"] and [p.backend for p in preds] == ["a", "b"]
+
+
+def test_features_and_sizes_outside_the_runs_are_flagged():
+    fits = [fit("a", exact(1e-4, 1e-6), n=n) for n in (100, 10_000)]
+    p = choose.predict(fits, n=1000, d=4, epochs=10)
+    assert any("d = 4" in r for r in p.extrapolated)
+    assert any("outside the measured" in r for r in choose.predict(fits, n=50, d=1, epochs=10).extrapolated)
+
+
+def test_no_run_of_the_dtype_or_device_is_refused_naming_the_command():
+    run = run_of(fit("a", exact(1e-4, 1e-6)))
+    with pytest.raises(choose.UsageError, match="gdbench bench --dtypes float32 --devices cpu"):
+        choose.predictions(run, 1000, 1, 10, "float32", "cpu", "nohist")
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_cli_answers_from_a_saved_run_as_a_table_and_as_json():
+    rc, out, _ = _cli("choose", "--size", "3e3", "--epochs", "1000", "--runs", str(FIXTURE))
+    assert rc == 0 and "recommended:" in out or "tie within noise" in out
+    rc, out, _ = _cli("choose", "--size", "3000", "--epochs", "1000", "--runs", str(FIXTURE), "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["epochs"] == 1000 and data["recommended"]
+    keys = {"backend", "seconds", "low", "high", "first_result_seconds", "extrapolated"}
+    assert all(keys <= set(p) for p in data["predictions"])
+    seconds = [p["seconds"] for p in data["predictions"]]
+    assert seconds == sorted(seconds) and all(math.isfinite(s) for s in seconds)
+
+
+def test_cli_counts_the_epochs_tol_needs_on_the_users_data(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((500, 2))
+    y = x @ np.array([0.3, -0.2]) + 0.5 + 0.01 * rng.standard_normal(500)
+    np.save(tmp_path / "d.npy", np.c_[x, y])
+    rc, out, err = _cli("choose", "--tol", "1e-3", "--data", str(tmp_path / "d.npy"), "--runs", str(FIXTURE))
+    assert rc == 0, err
+    assert "N = 500, d = 2" in out and "epochs: " in out and "below 0.001" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--size", "1000"], "--epochs"),
+        (["--size", "ten", "--epochs", "5"], "bad --size"),
+        (["--size", "100", "--epochs", "5", "--features", "0"], "--features"),
+        (["--data", "missing.npy", "--tol", "1e-3"], "no such data file"),
+        (["--data", "x.npy"], "--tol"),
+        (["--size", "100", "--epochs", "5", "--device", "cuda"], "gdbench bench --dtypes float64 --devices cuda"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message):
+    rc, _, err = _cli("choose", *argv, "--runs", str(FIXTURE))
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_data_file_is_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n")
+    rc, _, err = _cli("choose", "--data", str(bad), "--tol", "1e-3", "--runs", str(FIXTURE))
+    assert rc == 2 and "bad.csv" in err and len(err.strip().splitlines()) == 1
