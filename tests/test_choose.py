@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic import COUNTS, fit, rounds, run_of
 
 from benchmarks import choose
 from benchmarks.cli import main
-from synthetic import COUNTS, fit, rounds, run_of
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "bench_v2.json"
 
@@ -85,7 +85,7 @@ def _cli(*argv: str) -> tuple[int, str, str]:
 
 def test_cli_answers_from_a_saved_run_as_a_table_and_as_json():
     rc, out, _ = _cli("choose", "--size", "3e3", "--epochs", "1000", "--runs", str(FIXTURE))
-    assert rc == 0 and "recommended:" in out or "tie within noise" in out
+    assert rc == 0 and ("recommended:" in out or "tie within noise" in out)
     rc, out, _ = _cli("choose", "--size", "3000", "--epochs", "1000", "--runs", str(FIXTURE), "--json")
     data = json.loads(out)
     assert rc == 0 and data["epochs"] == 1000 and data["recommended"]
@@ -113,7 +113,7 @@ def test_cli_counts_the_epochs_tol_needs_on_the_users_data(tmp_path):
         (["--size", "100", "--epochs", "5", "--features", "0"], "--features"),
         (["--data", "missing.npy", "--tol", "1e-3"], "no such data file"),
         (["--data", "x.npy"], "--tol"),
-        (["--size", "100", "--epochs", "5", "--device", "cuda"], "gdbench bench --dtypes float64 --devices cuda"),
+        (["--size", "100", "--epochs", "5", "--device", "cuda"], "bench --dtypes float64 --devices cuda"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message):

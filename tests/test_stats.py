@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from synthetic import COUNTS, fit, rounds, run_of
 
 from benchmarks import stats
 from benchmarks.compare import judge
 from benchmarks.report_advice import rank
-from synthetic import COUNTS, fit, rounds, run_of
+
 
 def coverage(check: Callable[[np.random.Generator], bool], trials: int = 60) -> float:
     """Fraction of seeded trials for which ``check`` holds."""
