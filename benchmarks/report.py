@@ -32,6 +32,8 @@ from .report_advice import (
 from .report_data import Fit, Run, load
 from .report_limit import limit
 from .report_repro import agreement
+from .report_validation import NAME as VALIDATION
+from .report_validation import section as validation
 from .suite.cases import policy
 
 # The scaling measurement behind "Beyond one machine" (python -m benchmarks.scaling): minutes of
@@ -95,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
         drawn.append(scaling_fig)
         scaling_fig = scaling_fig.relative_to(out)
     repro = agreement(run, load([args.against]))[0] if args.against else []
+    repro += validation(paths[0].parent / VALIDATION)  # beside the run, when one was made
     text = render(
         run, [p.relative_to(out) for p in drawn if p != out / "figures" / "scaling.png"], scaling_fig, repro
     )

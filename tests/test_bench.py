@@ -16,6 +16,8 @@ import pytest
 
 import impls
 from benchmarks.cli import main
+from benchmarks.report_data import load
+from benchmarks.report_repro import agreement
 from benchmarks.suite import bench_fit, cases, harness
 from benchmarks.suite.memory import RssPeak, rss_supported
 
@@ -315,6 +317,35 @@ def test_report_against_an_earlier_run_adds_a_reproducibility_section(tmp_path):
     assert rc == 0, err
     text = (tmp_path / "REPORT.md").read_text()
     assert "## Reproducibility" in text and "the two runs agree" in text and "**differs**" not in text
+
+
+def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
+    slower = _scaled(tmp_path, 1.5, only="test_fit[cpu-float64-N1e2-nohist-numpy-closed]")
+    lines, ok = agreement(load([slower]), load([FIXTURE]))
+    assert not ok and "do NOT agree" in "\n".join(lines) and "numpy-closed cpu float64" in "\n".join(lines)
+    assert agreement(load([FIXTURE]), load([FIXTURE]))[1]
+
+
+def test_report_shows_choose_validation_found_beside_the_run(tmp_path):
+    row = {"backend": "jax-fused", "seconds": 1.0, "low": 0.9, "high": 1.2, "first_result_seconds": 0.5}
+    jobs = [
+        {
+            "n": 3000,
+            "epochs": 300,
+            "dtype": "float64",
+            "recommended": ["jax-fused"],
+            "rows": [{**row, "extrapolated": [], "measured": 1.1, "inside": True, "kind": "per-pass"}],
+            "fastest_measured": "jax-fused",
+            "recommended_vs_fastest": 1.0,
+        }
+    ]
+    run = tmp_path / "run.json"
+    run.write_text(FIXTURE.read_text())
+    validation = {"datetime": "2026-11-30T20:00:00", "runs": ["run.json"], "repeats": 2, "jobs": jobs}
+    (tmp_path / "choose-validation.json").write_text(json.dumps({**validation, "versions": {}}))
+    assert gdbench("report", str(run))[0] == 0
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "## Predictions checked" in text and "fastest measured in 1 of 1 jobs" in text
 
 
 def test_report_regenerates_its_own_report_but_not_one_of_other_runs(fixture_report, tmp_path):
