@@ -66,7 +66,8 @@ def rank(
     if not fits:
         return Ranking(by, [], [])
     best = costs[fits[0].backend]
-    ratios = [stats.ratio(costs[f.backend][0], best[0], costs[f.backend][1], best[1]) for f in fits]
+    ratios = [stats.Interval(1.0, 1.0, 1.0)]  # the fastest against itself
+    ratios += [stats.ratio(costs[f.backend][0], best[0], costs[f.backend][1], best[1]) for f in fits[1:]]
     return Ranking(by, fits, ratios)
 
 
