@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from .common import UsageError
+from .common import UsageError, check_writable
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -27,6 +28,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: …)" only where the help does not already say it and there is one to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, "", False) or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every registered sub-command."""
     parser = _Parser(prog="gdbench", description="Compare gradient-descent implementations of y = x·w + b.")
@@ -37,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=(mod.__doc__ or "").strip().splitlines()[0],
             description=mod.__doc__,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_Formatter,
         )
         mod.add_arguments(sub)
         sub.set_defaults(_main=mod.main)
@@ -52,10 +63,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
+        if getattr(args, "out", None) is not None:  # every command's output folder, before any work
+            check_writable(args.out)
         return int(args._main(args))
     except UsageError as e:
         print(f"gdbench: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays whole (atomic writes); no traceback
+        print("gdbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `gdbench run | head`: the reader left; say nothing more to it
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not raise BrokenPipeError again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ import numpy as np
 import impls
 from impls import Backend, FitResult, TrainConfig
 
-from .common import UsageError, atomic_write_json, versions
+from .common import UsageError, atomic_write_json, out_dir, versions
+from .suite.cases import parse_size
 
 REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
 # Allowed |value - reference| / max(1, |reference|) on w, b and the loss, at every shared epoch.
@@ -50,6 +51,7 @@ class Outcome:
     error: str = ""
     wall: float = math.nan  # the whole fit() call: data placement, compilation, workers, the loop
     deviation: float = math.nan
+    agrees: bool = False  # with the reference: same trajectory, or diverging as the reference does
     notes: list[str] = field(default_factory=list)
 
 
@@ -57,11 +59,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench run``; the defaults are the tutorial's."""
     d = TrainConfig()
     p.add_argument("--backends", default="all", help="comma-separated names, or all available backends")
-    p.add_argument("--size", type=_number(int, 1), default=100, help="number of data points")
-    p.add_argument("--w", type=_weights, default="0.3", help="true weight: one value, or one per feature")
+    p.add_argument("--size", type=_size, default=100, help="number of data points, e.g. 100, 1e6 or 10**6")
+    p.add_argument(
+        "--w",
+        type=_weights,
+        default="0.3",
+        help="true weight: one value, or comma-separated values, one per feature (e.g. 0.3,-1,2)",
+    )
     p.add_argument("--b", type=_number(float), default=0.5, help="true bias")
     p.add_argument("--noise", type=_number(float, 0), default=0.01, help="half-width of the uniform noise")
-    p.add_argument("--features", type=_number(int, 1), default=None, help="features d; None: one per --w")
+    p.add_argument("--features", type=_number(int, 1), default=None, help="features d (default: one per --w value)")
     p.add_argument("--lr", type=_number(float, 0, strict=True), default=d.lr, help="learning rate")
     p.add_argument("--epochs", type=_number(int, 1), default=d.epochs, help="most epochs to run")
     p.add_argument("--tol", type=_number(float, 0), default=d.tol, help="stop below this loss; 0: never")
@@ -72,9 +79,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=_number(int, 1),
         default=None,
-        help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends; default: theirs, 2",
+        help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends (default: 2)",
     )
-    p.add_argument("--out", type=Path, default=Path("results/run"), help="folder for figures and run.json")
+    p.add_argument("--out", type=out_dir, default=Path("results/run"), help="folder for figures and run.json")
     p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
 
 
@@ -87,14 +94,13 @@ def main(args: argparse.Namespace) -> int:
         )
     except ValueError as e:
         raise UsageError(str(e)) from None
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a file, not a folder")
     backends, skipped = select(args.backends, args.device, lambda name: backend_options(args, name))
     for name, why in skipped:
         print(f"note: skipping {name}: {why}", file=sys.stderr)
     print(
         f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
-        f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on {cfg.device}",
+        f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on "
+        f"{placement(backends, cfg.device)}",
         file=sys.stderr,
     )
     outcomes = [train(name, be, x, y, cfg, args.verbose) for name, be in backends]
@@ -102,13 +108,35 @@ def main(args: argparse.Namespace) -> int:
     for o in outcomes:
         judge(o, ref, TOLERANCE[cfg.dtype])
     record = run_record(args, cfg, x, y, w_true, outcomes, skipped)
-    atomic_write_json(args.out / "run.json", record)  # first, so the figures can always be redrawn
-    from . import figures  # matplotlib is needed here only, not by every gdbench command
+    try:
+        atomic_write_json(args.out / "run.json", record)  # first, so the figures can always be redrawn
+        from . import figures  # matplotlib is needed here only, not by every gdbench command
 
-    written = [p.name for p in figures.write_figures(record, args.out)]
+        written: list[str] | OSError = [p.name for p in figures.write_figures(record, args.out)]
+    except OSError as e:  # the folder changed under us: still show what was computed
+        written = e
     print(table(record))
-    print(f"wrote {args.out / 'run.json'}, {', '.join(written)}")
-    return verdict(outcomes, cfg)
+    if isinstance(written, list):
+        print(f"wrote {args.out / 'run.json'}, {', '.join(written)}")
+    status = verdict(outcomes, cfg, ref)
+    if isinstance(written, OSError):
+        why = written.strerror or str(written)
+        print(f"gdbench: error: could not save the results in {args.out}: {why}", file=sys.stderr)
+        return 2
+    return status
+
+
+def placement(backends: list[tuple[str, Backend]], device: str) -> str:
+    """The device the run trains on; for "auto", the one each backend resolves it to."""
+    if device != "auto":
+        return device
+    chosen: dict[str, list[str]] = {}
+    for name, be in backends:
+        usable = be.devices() if hasattr(be, "devices") else ["cpu"]
+        chosen.setdefault("cuda" if "cuda" in usable else "cpu", []).append(name)
+    if len(chosen) == 1:
+        return f"{next(iter(chosen))} (auto)"
+    return " and ".join(f"{d} for {', '.join(names)}" for d, names in chosen.items()) + " (auto)"
 
 
 def select(
@@ -141,7 +169,16 @@ def select(
         else:
             skipped.append((name, why))
     if not built:
-        raise UsageError("no backend can run here: " + "; ".join(f"{n}: {w}" for n, w in skipped))
+        by_reason: dict[str, list[str]] = {}
+        for n, w in skipped:
+            by_reason.setdefault(w, []).append(n)
+        raise UsageError(  # each reason once: with --device cuda it is the same for every backend
+            "no backend can run here: "
+            + "; ".join(
+                f"{f'all {len(ns)} backends' if len(ns) == len(skipped) > 1 else ', '.join(ns)}: {w}"
+                for w, ns in by_reason.items()
+            )
+        )
     return built, skipped
 
 
@@ -172,6 +209,9 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
             out.result = r = be.fit(x, y, cfg)
         except Exception as e:  # one broken backend must not hide the others' results
             out.status, out.error = "error", f"{type(e).__name__}: {e}"
+        except KeyboardInterrupt:
+            print(" interrupted", file=sys.stderr)  # end the progress line before the CLI's own
+            raise
         out.wall = time.perf_counter() - start
     diverged = out.result is not None and out.result.stop_reason == "diverged"
     said = (str(w.message) for w in caught)
@@ -206,14 +246,21 @@ def judge(o: Outcome, ref: FitResult, tol: float) -> None:
         return
     if r.stop_reason == "diverged":
         o.status = "diverged"
+        if ref.stop_reason == "diverged":  # then diverging is the right answer: compare the way up
+            o.deviation = deviation(r, ref, finite=True)
+            o.agrees = o.deviation <= tol
         return
     o.deviation = deviation(r, ref)
     if r.stop_reason != ref.stop_reason or not o.deviation <= tol:  # NaN deviates too
         o.status = "disagrees"
+    o.agrees = o.status == "ok"
 
 
-def deviation(r: FitResult, ref: FitResult) -> float:
-    """Largest |r - ref| / max(1, |ref|) over the shared epochs' loss, w, b, and the final ones."""
+def deviation(r: FitResult, ref: FitResult, finite: bool = False) -> float:
+    """Largest |r - ref| / max(1, |ref|) over the shared epochs' loss, w, b, and the final ones.
+
+    With ``finite``, over the shared epochs where both are still finite (two diverging fits).
+    """
 
     def rows(f: FitResult) -> np.ndarray:
         if f.losses is None or f.ws is None or f.bs is None:
@@ -222,23 +269,27 @@ def deviation(r: FitResult, ref: FitResult) -> float:
 
     a, b = rows(r), rows(ref)
     k = min(len(a), len(b))
-    pairs = [(a[:k].ravel(), b[:k].ravel())]
-    if r.epochs == ref.epochs:  # runs that stop an epoch apart end an update apart: compare history only
+    a, b = a[:k], b[:k]
+    if finite:
+        keep = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1)
+        a, b = a[keep], b[keep]
+    pairs = [(a.ravel(), b.ravel())]
+    if r.epochs == ref.epochs and not finite:  # runs that stop an epoch apart end an update apart: compare history only
         pairs.append((np.r_[r.loss, r.w, r.b], np.r_[ref.loss, ref.w, ref.b]))
     with np.errstate(invalid="ignore", over="ignore"):
         devs = np.concatenate([np.abs(u - v) / np.maximum(1.0, np.abs(v)) for u, v in pairs])
     return float(np.max(devs, initial=0.0)) if np.all(np.isfinite(devs)) else math.inf
 
 
-def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """The exact least-squares (w, b) and its loss, from lstsq on [x, 1]."""
+def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float, int]:
+    """The least-squares (w, b), its loss, and the rank of [x, 1], from lstsq (minimum norm if rank-deficient)."""
     a = np.column_stack([x, np.ones(len(x))])
-    theta = np.linalg.lstsq(a, y, rcond=None)[0]
-    return theta[:-1], float(theta[-1]), float(np.mean((a @ theta - y) ** 2))
+    theta, _, rank, _ = np.linalg.lstsq(a, y, rcond=None)
+    return theta[:-1], float(theta[-1]), float(np.mean((a @ theta - y) ** 2)), int(rank)
 
 
-def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
-    """Print the tolerance and the closing lines; 0 if every backend agrees, 1 otherwise."""
+def verdict(outcomes: list[Outcome], cfg: TrainConfig, ref: FitResult | None = None) -> int:
+    """Print the tolerance and the closing lines; 0 if every backend agrees and converges, else 1."""
     tol = TOLERANCE[cfg.dtype]
     print(
         f"tolerance ({cfg.dtype}): |value - {REFERENCE} float64| <= {tol:g} x max(1, |value|) for w, b "
@@ -254,11 +305,18 @@ def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
         print(f"disagree with {REFERENCE}: {worst}")
     if bad["error"]:
         print("failed: " + "; ".join(f"{o.name}: {o.error}" for o in bad["error"]))
-    failed = sum(map(len, bad.values()))
-    if not failed:
-        print(f"verdict: every backend agrees ({len(outcomes)} of {len(outcomes)})")
+    n = len(outcomes)
+    failed = [o for o in outcomes if not o.agrees]
+    if not failed and not bad["diverged"]:
+        print(f"verdict: every backend agrees ({n} of {n})")
         return 0
-    print(f"verdict: the backends do NOT agree ({failed} of {len(outcomes)} diverged, disagree or failed)")
+    if not failed and len(bad["diverged"]) == n and ref is not None and ref.stop_reason == "diverged":
+        print(
+            f"verdict: every backend diverged at lr={cfg.lr:g}, as the {REFERENCE} float64 reference "
+            f"does after {ref.epochs} epoch(s), and they agree in doing so ({n} of {n})"
+        )
+        return 1
+    print(f"verdict: the backends do NOT agree ({len(failed)} of {n} diverged, disagree or failed)")
     return 1
 
 
@@ -272,7 +330,7 @@ def run_record(
     skipped: list[tuple[str, str]],
 ) -> dict[str, Any]:
     """Everything the table and figures show, as strict JSON data (non-finite numbers become null)."""
-    w_opt, b_opt, loss_opt = optimum(x, y)
+    w_opt, b_opt, loss_opt, rank = optimum(x, y)
     w0, b0 = cfg.initial_params(x.shape[1])
     results = []
     for o in outcomes:
@@ -283,6 +341,7 @@ def run_record(
             "error": o.error or None,
             "notes": o.notes,
             "deviation": _num(o.deviation),
+            "agrees": o.agrees,
         }
         if (r := o.result) is not None:
             hist = [h if h is not None else np.empty(0) for h in (r.losses, r.ws, r.bs)]
@@ -323,7 +382,7 @@ def run_record(
         "train": {**dataclasses.asdict(cfg), "init": [_nums(w0), b0]},
         "reference": REFERENCE,
         "tolerance": TOLERANCE[cfg.dtype],
-        "optimum": {"w": _nums(w_opt), "b": b_opt, "loss": loss_opt},
+        "optimum": {"w": _nums(w_opt), "b": b_opt, "loss": loss_opt, "rank": rank, "parameters": x.shape[1] + 1},
         "results": results,
         "skipped": [{"backend": n, "reason": why} for n, why in skipped],
         "versions": versions(),
@@ -348,7 +407,7 @@ def table(record: dict[str, Any]) -> str:
                 f"{r['seconds']:.3f}",
                 _fmt(r["distance_to_optimum"], ".2e"),
                 _fmt(r["deviation"], ".1e"),
-                "yes" if r["status"] == "ok" else "NO",
+                "yes" if r.get("agrees", r["status"] == "ok") else "NO",
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -359,6 +418,13 @@ def table(record: dict[str, Any]) -> str:
         f"θ* = least-squares optimum: w = {_vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
         f"loss {opt['loss']:.3e}; |θ-θ*| is each fit's distance to it"
     )
+    if opt.get("rank", opt.get("parameters")) < opt.get("parameters", 0):
+        n, p = record["data"]["size"], opt["parameters"]
+        lines.append(
+            f"note: underdetermined: {n} point(s) with rank {opt['rank']} for {p} parameters (w and b), "
+            f"so every θ on a line (or plane) of exact fits has this loss; θ* is the one of least norm, "
+            f"and |θ-θ*| says how far each fit lies from that choice, not how wrong it is"
+        )
     return "\n".join(lines)
 
 
@@ -393,6 +459,14 @@ def _number(kind: type, low: float | None = None, strict: bool = False) -> Calla
         return v
 
     return parse
+
+
+def _size(s: str) -> int:
+    """An argparse type: a number of points written as 100, 1e6 or 10**6 (as ``bench --sizes``)."""
+    try:
+        return parse_size(s)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 (e.g. 100, 1e6, 10**6), got {s!r}") from None
 
 
 def _weights(s: str) -> list[float]:
