@@ -24,6 +24,7 @@ import numpy as np
 import impls
 from impls import Backend, FitResult, TrainConfig
 
+from . import progress
 from .common import UsageError, atomic_write_json, out_dir, versions
 from .suite.cases import parse_size
 
@@ -193,7 +194,7 @@ def backend_options(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, verbose: bool) -> Outcome:
     """One backend's fit with its warnings caught: divergence goes in the table, not a warning dump."""
-    print(f"  {name:<16} training ...", end="", file=sys.stderr, flush=True)
+    label = f"  {name:<16}"
     out = Outcome(
         name,
         None,
@@ -202,17 +203,23 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
             "version": str(be.version()) if hasattr(be, "version") else "?",
         },
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
-        start = time.perf_counter()
-        try:
-            out.result = r = be.fit(x, y, cfg)
-        except Exception as e:  # one broken backend must not hide the others' results
-            out.status, out.error = "error", f"{type(e).__name__}: {e}"
-        except KeyboardInterrupt:
-            print(" interrupted", file=sys.stderr)  # end the progress line before the CLI's own
-            raise
-        out.wall = time.perf_counter() - start
+    drawn = progress.enabled(sys.stderr)
+    if not drawn:
+        print(f"{label} training ...", end="", file=sys.stderr, flush=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught, progress.bar(label, cfg.epochs):
+            warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
+            start = time.perf_counter()
+            try:
+                out.result = r = be.fit(x, y, cfg)
+            except Exception as e:  # one broken backend must not hide the others' results
+                out.status, out.error = "error", f"{type(e).__name__}: {e}"
+            out.wall = time.perf_counter() - start
+    except KeyboardInterrupt:  # end this backend's line before the CLI's own
+        print(f"{label} interrupted" if drawn else " interrupted", file=sys.stderr)
+        raise
+    if drawn:  # the bar is gone: the line it stood for
+        print(f"{label} training ...", end="", file=sys.stderr)
     diverged = out.result is not None and out.result.stop_reason == "diverged"
     said = (str(w.message) for w in caught)
     out.notes = list(dict.fromkeys(m for m in said if not (diverged and "diverged" in m)))  # once each
