@@ -127,9 +127,10 @@ def check_cuda(backends: list[str]) -> None:
     usable: set[str] = set()
     for name in bases:
         try:
-            usable.update(impls.get_backend(name).devices())
+            be = impls.get_backend(name)
         except impls.BackendUnavailable:
             continue
+        usable.update(be.devices() if hasattr(be, "devices") else ["cpu"])
     if "cuda" not in usable:
         raise UsageError(
             f"--devices cuda: no selected backend can use a CUDA device here "
@@ -210,7 +211,8 @@ def relay(streams: dict[int, TextIO], old: str, new: str) -> None:
     """
     sel = selectors.DefaultSelector()
     for fd, stream in streams.items():
-        sel.register(fd, selectors.EVENT_READ, (stream, codecs.getincrementaldecoder("utf-8")("replace"), [""]))
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        sel.register(fd, selectors.EVENT_READ, (stream, decoder, [""]))
     while sel.get_map():
         for key, _ in sel.select():
             stream, decoder, held = key.data

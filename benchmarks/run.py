@@ -69,7 +69,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--b", type=_number(float), default=0.5, help="true bias")
     p.add_argument("--noise", type=_number(float, 0), default=0.01, help="half-width of the uniform noise")
-    p.add_argument("--features", type=_number(int, 1), default=None, help="features d (default: one per --w value)")
+    p.add_argument(
+        "--features", type=_number(int, 1), default=None, help="features d (default: one per --w value)"
+    )
     p.add_argument("--lr", type=_number(float, 0, strict=True), default=d.lr, help="learning rate")
     p.add_argument("--epochs", type=_number(int, 1), default=d.epochs, help="most epochs to run")
     p.add_argument("--tol", type=_number(float, 0), default=d.tol, help="stop below this loss; 0: never")
@@ -281,7 +283,8 @@ def deviation(r: FitResult, ref: FitResult, finite: bool = False) -> float:
         keep = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1)
         a, b = a[keep], b[keep]
     pairs = [(a.ravel(), b.ravel())]
-    if r.epochs == ref.epochs and not finite:  # runs that stop an epoch apart end an update apart: compare history only
+    # runs that stop an epoch apart end an update apart: compare their history only
+    if r.epochs == ref.epochs and not finite:
         pairs.append((np.r_[r.loss, r.w, r.b], np.r_[ref.loss, ref.w, ref.b]))
     with np.errstate(invalid="ignore", over="ignore"):
         devs = np.concatenate([np.abs(u - v) / np.maximum(1.0, np.abs(v)) for u, v in pairs])
@@ -289,7 +292,7 @@ def deviation(r: FitResult, ref: FitResult, finite: bool = False) -> float:
 
 
 def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float, int]:
-    """The least-squares (w, b), its loss, and the rank of [x, 1], from lstsq (minimum norm if rank-deficient)."""
+    """Least-squares (w, b), its loss and the rank of [x, 1], by lstsq (least norm if rank-deficient)."""
     a = np.column_stack([x, np.ones(len(x))])
     theta, _, rank, _ = np.linalg.lstsq(a, y, rcond=None)
     return theta[:-1], float(theta[-1]), float(np.mean((a @ theta - y) ** 2)), int(rank)
@@ -305,7 +308,8 @@ def verdict(outcomes: list[Outcome], cfg: TrainConfig, ref: FitResult | None = N
     )
     bad = {s: [o for o in outcomes if o.status == s] for s in ("diverged", "disagrees", "error")}
     if bad["diverged"]:
-        names = ", ".join(o.name for o in bad["diverged"])
+        many = len(bad["diverged"]) == len(outcomes) > 1
+        names = f"all {len(outcomes)} backends" if many else ", ".join(o.name for o in bad["diverged"])
         print(f"diverged: {names} (lr={cfg.lr:g}); try a smaller --lr")
     if bad["disagrees"]:
         worst = ", ".join(f"{o.name} (by {o.deviation:.2g})" for o in bad["disagrees"])
@@ -389,7 +393,13 @@ def run_record(
         "train": {**dataclasses.asdict(cfg), "init": [_nums(w0), b0]},
         "reference": REFERENCE,
         "tolerance": TOLERANCE[cfg.dtype],
-        "optimum": {"w": _nums(w_opt), "b": b_opt, "loss": loss_opt, "rank": rank, "parameters": x.shape[1] + 1},
+        "optimum": {
+            "w": _nums(w_opt),
+            "b": b_opt,
+            "loss": loss_opt,
+            "rank": rank,
+            "parameters": x.shape[1] + 1,
+        },
         "results": results,
         "skipped": [{"backend": n, "reason": why} for n, why in skipped],
         "versions": versions(),
@@ -473,7 +483,8 @@ def _size(s: str) -> int:
     try:
         return parse_size(s)
     except (ValueError, OverflowError):
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1 (e.g. 100, 1e6, 10**6), got {s!r}") from None
+        need = "an integer >= 1 (e.g. 100, 1e6, 10**6)"
+        raise argparse.ArgumentTypeError(f"expected {need}, got {s!r}") from None
 
 
 def _weights(s: str) -> list[float]:

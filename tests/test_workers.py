@@ -7,6 +7,7 @@ whatever a failed test leaves is killed by pid before it ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -107,8 +108,6 @@ def test_no_process_outlives_an_interrupted_or_killed_script(tmp_path, how, mark
         assert left == [], f"still running after the script exited: {left}"
     finally:
         for pid in [proc.pid, *tagged(tag)]:  # ours alone: they carry this test's tag
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.communicate(timeout=30)
