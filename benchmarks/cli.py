@@ -7,8 +7,9 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .common import UsageError, check_writable
+from .common import UsageError, check_writable, out_dir
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=_Formatter,
         )
         mod.add_arguments(sub)
+        for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
+            if "--out" in action.option_strings and action.type is Path:
+                action.type = out_dir
         sub.set_defaults(_main=mod.main)
     return parser
 
@@ -65,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if getattr(args, "out", None) is not None:  # every command's output folder, before any work
             check_writable(args.out)
-        return int(args._main(args))
+        status = int(args._main(args))
+        sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
+        return status
     except UsageError as e:
         print(f"gdbench: error: {e}", file=sys.stderr)
         return 2
