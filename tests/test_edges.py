@@ -363,3 +363,16 @@ def test_without_a_gpu_the_cuda_cases_are_deselected_in_one_line():
     assert done.returncode in (0, 5), done.stdout
     assert not re.search("SKIPPED.*cuda", done.stdout), done.stdout
     assert re.search(r"^\d+ cuda case\(s\) deselected: no CUDA device here$", done.stdout, re.M), done.stdout
+
+
+def test_readme_and_tutorial_figures_cover_every_backend():
+    readme = (ROOT / "README.md").read_text()
+    n = len(impls.backend_names())
+    assert f"verdict: every backend agrees ({n} of {n})" in readme
+    assert f"(one row per backend: {n} here)" in readme
+    run = json.loads((ROOT / "results" / "tutorial" / "run.json").read_text())
+    assert [r["backend"] for r in run["results"]] == impls.backend_names()  # the figures are drawn from it
+    for r in run["results"]:  # the README's rows are this run's
+        row = next((line for line in readme.splitlines() if line.startswith(r["backend"] + " ")), None)
+        assert row is None or row.split()[1:3] == [f"{r['w'][0]:.6g}", f"{r['b']:.6g}"], row
+        assert row is None or row.split()[6] == f"{r['seconds']:.3f}", row
