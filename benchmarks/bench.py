@@ -177,6 +177,9 @@ def main(args: argparse.Namespace) -> int:
         relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(partial), str(path))
         rc = child.wait()
     except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()  # unread, its last words must not block it on a full pipe
         try:
             child.wait(timeout=30)
         except BaseException:

@@ -376,3 +376,19 @@ def test_readme_and_tutorial_figures_cover_every_backend():
         row = next((line for line in readme.splitlines() if line.startswith(r["backend"] + " ")), None)
         assert row is None or row.split()[1:3] == [f"{r['w'][0]:.6g}", f"{r['b']:.6g}"], row
         assert row is None or row.split()[6] == f"{r['seconds']:.3f}", row
+
+
+def test_ctrl_c_during_bench_exits_130_and_leaves_no_partial_file(tmp_path):
+    argv = ["bench", "--quick", "--backends", "numpy-closed,numpy-buffered", "--out", str(tmp_path)]
+    proc = subprocess.Popen([*GDBENCH, *argv], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout is not None
+    seen = ""
+    while "PASSED" not in seen:  # the first case is done: the suite is running
+        line = proc.stdout.readline()
+        assert line, seen
+        seen += line
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stderr.strip().splitlines()[-1] == "gdbench: interrupted", stderr
+    assert "Traceback" not in stderr and list(tmp_path.iterdir()) == []
