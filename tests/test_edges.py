@@ -162,22 +162,20 @@ def test_cuda_without_a_gpu_is_one_short_line():
     run = one_error_line(gdbench("run", "--device", "cuda"))
     n = len(impls.available_backends())
     assert (
-        run
-        == f"gdbench: error: no backend can run here: all {n} backends: "
+        run == f"gdbench: error: no backend can run here: all {n} backends: "
         "device 'cuda' is not usable here (usable: cpu)"
     )
 
 
-def test_sizes_are_written_the_same_way_in_run_and_bench(tmp_path):
-    done = gdbench(
-        "run", "--backends", "numpy-closed", "--size", "1e3", "--epochs", "5", "--out", str(tmp_path)
-    )
-    assert done.returncode == 0 and "1000 points" in done.stderr
+def test_sizes_as_in_bench_auto_names_its_device_and_an_underdetermined_fit_says_so(tmp_path):
+    argv = ["run", "--backends", "numpy-closed", "--epochs", "5", "--out", str(tmp_path)]
+    done = gdbench(*argv, "--size", "1e3", "--device", "auto")
+    assert done.returncode == 0 and "note: underdetermined" not in done.stdout
+    header = done.stderr.splitlines()[0]
+    assert " 1000 points," in header and header.endswith("float64 on cpu (auto)")
     assert json.loads((tmp_path / "run.json").read_text())["data"]["size"] == 1000
-    done = gdbench(
-        "run", "--backends", "numpy-closed", "--size", "10**3", "--epochs", "5", "--out", str(tmp_path)
-    )
-    assert done.returncode == 0 and "1000 points" in done.stderr
+    done = gdbench(*argv, "--size", "1")
+    assert "note: underdetermined: 1 point(s) with rank 1 for 2 parameters" in done.stdout
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path):
@@ -296,22 +294,6 @@ def test_help_says_each_default_once_and_that_w_takes_a_list():
     assert "(default: results/bench)" in " ".join(gdbench("bench", "--help").stdout.split())
 
 
-def test_the_header_names_the_device_auto_chose(tmp_path):
-    done = gdbench(
-        "run", "--backends", "numpy-closed", "--device", "auto", "--epochs", "5", "--out", str(tmp_path)
-    )
-    assert done.returncode == 0
-    header = done.stderr.splitlines()[0]
-    assert header.endswith("float64 on cpu (auto)") and "on auto" not in header
-
-
-def test_an_underdetermined_fit_says_so(tmp_path):
-    done = gdbench("run", "--backends", "numpy-closed", "--size", "1", "--out", str(tmp_path))
-    assert "note: underdetermined: 1 point(s) with rank 1 for 2 parameters" in done.stdout
-    done = gdbench("run", "--backends", "numpy-closed", "--size", "3", "--out", str(tmp_path))
-    assert "note: underdetermined" not in done.stdout
-
-
 def test_bench_names_the_file_it_saved_in_its_own_folder(tmp_path):
     done = gdbench(
         "bench",
@@ -380,8 +362,14 @@ def test_readme_and_tutorial_figures_cover_every_backend():
 
 def test_ctrl_c_during_bench_exits_130_and_leaves_no_partial_file(tmp_path):
     argv = ["bench", "--quick", "--backends", "numpy-closed,numpy-buffered", "--out", str(tmp_path)]
-    proc = subprocess.Popen([*GDBENCH, *argv], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*GDBENCH, *argv],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     seen = ""
     while "PASSED" not in seen:  # the first case is done: the suite is running
