@@ -1,7 +1,8 @@
 """Reproduce the tutorial on every backend from the same data and init; table, verdict, figures.
 
 Exit status 0 when every backend agrees with the float64 reference (numpy-closed), 1 when one
-disagrees, diverges or fails. Everything shown is saved to run.json, and the figures are drawn
+disagrees, diverges or fails, 2 when the results could not be saved (they are printed first).
+Everything shown is saved to run.json, and the figures are drawn
 from that file alone (``python -m benchmarks.figures run.json`` redraws them).
 """
 
