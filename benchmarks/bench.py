@@ -11,23 +11,25 @@ A run never overwrites an earlier one: each gets a new timestamped name unless -
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib.util
 import json
 import os
+import selectors
 import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import impls
 
-from .common import UsageError, atomic_write_json
+from .common import UsageError, atomic_write_json, out_dir
 from .suite import cases
 
 SUITE = Path(__file__).resolve().parent / "suite" / "bench_fit.py"
-DEFAULT_OUT = Path("results") / "run"
+DEFAULT_OUT = Path("results") / "bench"  # apart from `gdbench run`'s results/run
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds the measurement aims to end within; passes stop early once every case is precise "
         f"(default: {cases.policy(True).budget_s:.0f} quick, {cases.policy(False).budget_s:.0f} full)",
     )
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the JSON")
+    p.add_argument("--out", type=out_dir, default=DEFAULT_OUT, help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
 
@@ -93,6 +95,9 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
     if args.budget is not None and not args.budget > 0:
         raise UsageError(f"--budget must be a number of seconds > 0, got {args.budget}")
+    check_cases(backends, sizes, args.quick)
+    if "cuda" in devices:
+        check_cuda(backends)
     cmd = [
         sys.executable,
         "-m",
@@ -114,6 +119,37 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     return [*cmd, "--gd-quick"] if args.quick else cmd
 
 
+def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:
+    """UsageError when the selection holds no fit case (a backend benched only at other sizes)."""
+    names = backends or impls.backend_names()
+    sizes = sizes or list(cases.QUICK_SIZES if quick else cases.SIZES)
+    if any(cases.spec(v).runs_at(n) for v in cases.expand(names) for n in sizes):
+        return
+    where = []
+    for name in names:
+        only = sorted({n for v in cases.expand([name]) for n in (cases.spec(v).sizes or ())})
+        where.append(f"{name} only at N = {', '.join(map(cases.size_label, only))}")
+    picked = ", ".join(map(cases.size_label, sizes))
+    raise UsageError(f"no case to run at N = {picked}: {'; '.join(where)} (choose --sizes among those)")
+
+
+def check_cuda(backends: list[str]) -> None:
+    """UsageError when --devices cuda is asked for and no selected backend can use a GPU here."""
+    bases = dict.fromkeys(cases.spec(v).base or v for v in cases.expand(backends or impls.backend_names()))
+    usable: set[str] = set()
+    for name in bases:
+        try:
+            be = impls.get_backend(name)
+        except impls.BackendUnavailable:
+            continue
+        usable.update(be.devices() if hasattr(be, "devices") else ["cpu"])
+    if "cuda" not in usable:
+        raise UsageError(
+            f"--devices cuda: no selected backend can use a CUDA device here "
+            f"(usable: {', '.join(sorted(usable)) or 'none'})"
+        )
+
+
 def target_path(args: argparse.Namespace) -> Path:
     """Where the JSON goes; never an existing file unless --force."""
     name = args.name or f"bench-{datetime.now():%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}.json"
@@ -132,6 +168,8 @@ def main(args: argparse.Namespace) -> int:
     path = target_path(args)
     partial = path.with_name(f".{path.name}.partial")
     cmd = pytest_args(args, partial)
+    if sys.stdout.isatty():  # the child writes to our pipe, so it would not colour by itself
+        cmd.append("--color=yes")
     missing = [m for m in ("pytest", "pytest_benchmark") if importlib.util.find_spec(m) is None]
     if missing:
         print(f"gdbench bench needs {' and '.join(missing)}: pip install -e .", file=sys.stderr)
@@ -144,9 +182,21 @@ def main(args: argparse.Namespace) -> int:
     )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     start = time.perf_counter()
+    pipe = subprocess.PIPE
+    child = subprocess.Popen(cmd, env=env, cwd=SUITE.parents[2], stdout=pipe, stderr=pipe)
     try:
-        rc = subprocess.call(cmd, env=env, cwd=SUITE.parents[2])
-    except BaseException:  # Ctrl-C: no half-written results left behind
+        assert child.stdout is not None and child.stderr is not None
+        relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(partial), str(path))
+        rc = child.wait()
+    except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()  # unread, its last words must not block it on a full pipe
+        try:
+            child.wait(timeout=30)
+        except BaseException:
+            child.kill()
+            child.wait()
         partial.unlink(missing_ok=True)
         raise
     wall = time.perf_counter() - start
@@ -167,3 +217,28 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return rc
+
+
+def relay(streams: dict[int, TextIO], old: str, new: str) -> None:
+    """Copy the child's output (fd -> our stream) as it comes, writing ``new`` wherever it says ``old``.
+
+    pytest-benchmark names the file it wrote, our temporary one; the user should see the final one.
+    """
+    sel = selectors.DefaultSelector()
+    for fd, stream in streams.items():
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        sel.register(fd, selectors.EVENT_READ, (stream, decoder, [""]))
+    while sel.get_map():
+        for key, _ in sel.select():
+            stream, decoder, held = key.data
+            chunk = os.read(key.fd, 1 << 16)
+            text = (held[0] + decoder.decode(chunk, final=not chunk)).replace(old, new)
+            # hold back a tail that may be the start of ``old``, completed by the next chunk
+            keep = 0 if not chunk else next(
+                (k for k in range(min(len(old) - 1, len(text)), 0, -1) if old.startswith(text[-k:])), 0
+            )
+            held[0] = text[len(text) - keep :]
+            stream.write(text[: len(text) - keep])
+            stream.flush()
+            if not chunk:
+                sel.unregister(key.fd)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .common import UsageError
+from .common import UsageError, check_writable, out_dir
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
 COMMANDS: dict[str, str] = {
@@ -28,6 +30,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: …)" only where the help does not already say it and there is one to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, "", False) or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every registered sub-command."""
     parser = _Parser(prog="gdbench", description="Compare gradient-descent implementations of y = x·w + b.")
@@ -38,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=(mod.__doc__ or "").strip().splitlines()[0],
             description=mod.__doc__,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_Formatter,
         )
         mod.add_arguments(sub)
+        for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
+            if "--out" in action.option_strings and action.type is Path:
+                action.type = out_dir
         sub.set_defaults(_main=mod.main)
     return parser
 
@@ -53,10 +68,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
-        return int(args._main(args))
+        if getattr(args, "out", None) is not None:  # every command's output folder, before any work
+            check_writable(args.out)
+        status = int(args._main(args))
+        sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
+        return status
     except UsageError as e:
         print(f"gdbench: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays whole (atomic writes); no traceback
+        print("gdbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `gdbench run | head`: the reader left; say nothing more to it
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not raise BrokenPipeError again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

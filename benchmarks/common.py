@@ -1,7 +1,8 @@
-"""Small pieces every command shares: atomic writes, version stamps, usage errors."""
+"""Small pieces every command shares: atomic writes, output folders, version stamps, usage errors."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -17,6 +18,37 @@ os.umask(_UMASK)
 
 class UsageError(Exception):
     """Bad command-line input: reported as one line on stderr, exit status 2."""
+
+
+def out_dir(text: str) -> Path:
+    """An argparse type for an output folder: any path but the empty one (it would mean "here")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path (use . for this folder)")
+    return Path(text)
+
+
+def check_writable(folder: Path, flag: str = "--out") -> None:
+    """UsageError unless ``folder`` is, or can be made, a folder we can write into; creates nothing.
+
+    Checked before any work, so a bad folder costs nothing; the probe is a temporary file in the
+    nearest existing ancestor, which also catches read-only file systems, where permissions lie.
+    """
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists():
+        if probe.is_symlink():  # a dangling link: mkdir would fail on it
+            raise UsageError(f"{flag} {folder}: {probe} is a broken symbolic link")
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "is a file, not a folder" if probe == folder else f"cannot be made: {probe} is a file"
+        raise UsageError(f"{flag} {folder} {what}")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".gdbench-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        where = "" if probe == folder else f" (its nearest existing folder {probe} is not writable)"
+        raise UsageError(f"{flag} {folder} cannot be written{where}: {e.strerror or e}") from None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

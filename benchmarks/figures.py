@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,9 @@ def data_figure(run: dict[str, Any]) -> Figure:
     ax = fig.subplots()
     fitted = [r for r in run["results"] if r.get("w") is not None and r.get("stop_reason") != "diverged"]
     gone = [r["backend"] for r in run["results"] if r not in fitted]
-    if gone:
-        ax.plot([], [], " ", label=f"not drawn (diverged or failed): {', '.join(gone)}")
+    if gone:  # a caption below the axes, wrapped: any number of names leaves the plot its room
+        what = f"all {len(gone)} backends" if not fitted and len(gone) > 1 else ", ".join(gone)
+        fig.supxlabel(textwrap.fill(f"not drawn (diverged or failed): {what}", 100), **NOTE)
     if x.shape[1] == 1:
         ax.scatter(x[:, 0], y, s=12, color="black", label=f"data (n = {data['size']})", zorder=3)
         grid = np.linspace(0.0, 1.0, 2)
@@ -87,7 +89,7 @@ def data_figure(run: dict[str, Any]) -> Figure:
                 grid,
                 _arr(r["w"])[0] * grid + r["b"],
                 **_style(i, len(fitted), 2, every=1),
-                label=f"{r['backend']}: y = {_arr(r['w'])[0]:.4f}·x + {r['b']:.4f}",
+                label=f"{r['backend']}: y = {_arr(r['w'])[0]:.4g}·x + {r['b']:.4g}",
             )
         ax.set_xlabel("x")
         ax.set_title(f"Data and fitted lines (noise ±{data['noise']:g})")
@@ -109,7 +111,7 @@ def data_figure(run: dict[str, Any]) -> Figure:
         ax.set_xlabel("true signal x·w + b")
         ax.set_title(f"Data and predictions, {x.shape[1]} features (noise ±{data['noise']:g})")
     ax.set_ylabel("y")
-    _legend(ax, run)
+    _legend(ax, run, drawn=len(fitted))
     return fig
 
 
@@ -211,9 +213,9 @@ def _label(r: dict[str, Any]) -> str:
     return f"{r['backend']} ({r['stop_reason']} after {r['epochs']} epochs)"
 
 
-def _legend(ax: Axes, run: dict[str, Any]) -> None:
+def _legend(ax: Axes, run: dict[str, Any], drawn: int | None = None) -> None:
     """Legend, titled so a reader expects agreeing backends' curves to lie on top of each other."""
-    many = len(run["results"]) > 1
+    many = (len(run["results"]) if drawn is None else drawn) > 1
     ax.legend(fontsize="small", title="agreeing backends overlap" if many else None, title_fontsize="small")
 
 

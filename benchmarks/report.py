@@ -1,6 +1,6 @@
 """Turn saved `gdbench bench` JSON into REPORT.md and figures, without timing anything again.
 
-Reads one or more runs (default: the newest results/run/bench-*.json), writes REPORT.md and
+Reads one or more runs (default: the newest results/bench/bench-*.json), writes REPORT.md and
 figures/*.png next to the first one (or in --out), each file atomically. A REPORT.md made from
 other runs is never replaced unless --force.
 """
@@ -44,7 +44,7 @@ SCALING_JSON = Path(__file__).resolve().parents[1] / "results" / "scaling" / "sc
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench report``."""
     p.add_argument(
-        "json", nargs="*", type=Path, help="saved runs (default: the newest bench-*.json in results/run)"
+        "json", nargs="*", type=Path, help="saved runs (default: the newest bench-*.json in results/bench)"
     )
     p.add_argument(
         "--out",

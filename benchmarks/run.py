@@ -1,7 +1,8 @@
 """Reproduce the tutorial on every backend from the same data and init; table, verdict, figures.
 
 Exit status 0 when every backend agrees with the float64 reference (numpy-closed), 1 when one
-disagrees, diverges or fails. Everything shown is saved to run.json, and the figures are drawn
+disagrees, diverges or fails, 2 when the results could not be saved (they are printed first).
+Everything shown is saved to run.json, and the figures are drawn
 from that file alone (``python -m benchmarks.figures run.json`` redraws them).
 """
 
@@ -14,7 +15,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,11 @@ import numpy as np
 import impls
 from impls import Backend, FitResult, TrainConfig
 
-from .common import UsageError, atomic_write_json, versions
+from . import progress
+from .common import UsageError, atomic_write_json, out_dir, versions
+from .suite.cases import parse_size
+from .verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
 
-REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
-# Allowed |value - reference| / max(1, |reference|) on w, b and the loss, at every shared epoch.
-# float64 backends differ only in summation order; float32 ones drift ~1e-7 a step from float64.
-TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
 # Options some backends take: run argument -> {backend: keyword of impls.get_backend(name, **kw)},
 # passed when the argument is set (not None).
 BACKEND_OPTIONS: dict[str, dict[str, str]] = {
@@ -39,29 +38,22 @@ HISTORY_POINTS = 5000  # run.json keeps at most this many epochs per backend, ev
 DATA_POINTS = 1000  # and at most this many data points: enough to draw them
 
 
-@dataclass
-class Outcome:
-    """One backend's fit (None if it raised) and how it compares with the reference."""
-
-    name: str
-    result: FitResult | None
-    about: dict[str, str]  # framework and version, for the record
-    status: str = "ok"  # ok | disagrees | diverged | error
-    error: str = ""
-    wall: float = math.nan  # the whole fit() call: data placement, compilation, workers, the loop
-    deviation: float = math.nan
-    notes: list[str] = field(default_factory=list)
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench run``; the defaults are the tutorial's."""
     d = TrainConfig()
     p.add_argument("--backends", default="all", help="comma-separated names, or all available backends")
-    p.add_argument("--size", type=_number(int, 1), default=100, help="number of data points")
-    p.add_argument("--w", type=_weights, default="0.3", help="true weight: one value, or one per feature")
+    p.add_argument("--size", type=_size, default=100, help="number of data points, e.g. 100, 1e6 or 10**6")
+    p.add_argument(
+        "--w",
+        type=_weights,
+        default="0.3",
+        help="true weight: one value, or comma-separated values, one per feature (e.g. 0.3,-1,2)",
+    )
     p.add_argument("--b", type=_number(float), default=0.5, help="true bias")
     p.add_argument("--noise", type=_number(float, 0), default=0.01, help="half-width of the uniform noise")
-    p.add_argument("--features", type=_number(int, 1), default=None, help="features d; None: one per --w")
+    p.add_argument(
+        "--features", type=_number(int, 1), default=None, help="features d (default: one per --w value)"
+    )
     p.add_argument("--lr", type=_number(float, 0, strict=True), default=d.lr, help="learning rate")
     p.add_argument("--epochs", type=_number(int, 1), default=d.epochs, help="most epochs to run")
     p.add_argument("--tol", type=_number(float, 0), default=d.tol, help="stop below this loss; 0: never")
@@ -72,9 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=_number(int, 1),
         default=None,
-        help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends; default: theirs, 2",
+        help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends (default: 2)",
     )
-    p.add_argument("--out", type=Path, default=Path("results/run"), help="folder for figures and run.json")
+    p.add_argument("--out", type=out_dir, default=Path("results/run"), help="folder for figures and run.json")
     p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
 
 
@@ -87,14 +79,13 @@ def main(args: argparse.Namespace) -> int:
         )
     except ValueError as e:
         raise UsageError(str(e)) from None
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a file, not a folder")
     backends, skipped = select(args.backends, args.device, lambda name: backend_options(args, name))
     for name, why in skipped:
         print(f"note: skipping {name}: {why}", file=sys.stderr)
     print(
         f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
-        f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on {cfg.device}",
+        f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on "
+        f"{placement(backends, cfg.device)}",
         file=sys.stderr,
     )
     outcomes = [train(name, be, x, y, cfg, args.verbose) for name, be in backends]
@@ -102,13 +93,35 @@ def main(args: argparse.Namespace) -> int:
     for o in outcomes:
         judge(o, ref, TOLERANCE[cfg.dtype])
     record = run_record(args, cfg, x, y, w_true, outcomes, skipped)
-    atomic_write_json(args.out / "run.json", record)  # first, so the figures can always be redrawn
-    from . import figures  # matplotlib is needed here only, not by every gdbench command
+    try:
+        atomic_write_json(args.out / "run.json", record)  # first, so the figures can always be redrawn
+        from . import figures  # matplotlib is needed here only, not by every gdbench command
 
-    written = [p.name for p in figures.write_figures(record, args.out)]
+        written: list[str] | OSError = [p.name for p in figures.write_figures(record, args.out)]
+    except OSError as e:  # the folder changed under us: still show what was computed
+        written = e
     print(table(record))
-    print(f"wrote {args.out / 'run.json'}, {', '.join(written)}")
-    return verdict(outcomes, cfg)
+    if isinstance(written, list):
+        print(f"wrote {args.out / 'run.json'}, {', '.join(written)}")
+    status = verdict(outcomes, cfg, ref)
+    if isinstance(written, OSError):
+        why = written.strerror or str(written)
+        print(f"gdbench: error: could not save the results in {args.out}: {why}", file=sys.stderr)
+        return 2
+    return status
+
+
+def placement(backends: list[tuple[str, Backend]], device: str) -> str:
+    """The device the run trains on; for "auto", the one each backend resolves it to."""
+    if device != "auto":
+        return device
+    chosen: dict[str, list[str]] = {}
+    for name, be in backends:
+        usable = be.devices() if hasattr(be, "devices") else ["cpu"]
+        chosen.setdefault("cuda" if "cuda" in usable else "cpu", []).append(name)
+    if len(chosen) == 1:
+        return f"{next(iter(chosen))} (auto)"
+    return " and ".join(f"{d} for {', '.join(names)}" for d, names in chosen.items()) + " (auto)"
 
 
 def select(
@@ -141,7 +154,16 @@ def select(
         else:
             skipped.append((name, why))
     if not built:
-        raise UsageError("no backend can run here: " + "; ".join(f"{n}: {w}" for n, w in skipped))
+        by_reason: dict[str, list[str]] = {}
+        for n, w in skipped:
+            by_reason.setdefault(w, []).append(n)
+        raise UsageError(  # each reason once: with --device cuda it is the same for every backend
+            "no backend can run here: "
+            + "; ".join(
+                f"{f'all {len(ns)} backends' if len(ns) == len(skipped) > 1 else ', '.join(ns)}: {w}"
+                for w, ns in by_reason.items()
+            )
+        )
     return built, skipped
 
 
@@ -156,7 +178,7 @@ def backend_options(args: argparse.Namespace, name: str) -> dict[str, Any]:
 
 def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, verbose: bool) -> Outcome:
     """One backend's fit with its warnings caught: divergence goes in the table, not a warning dump."""
-    print(f"  {name:<16} training ...", end="", file=sys.stderr, flush=True)
+    label = f"  {name:<16}"
     out = Outcome(
         name,
         None,
@@ -165,14 +187,23 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
             "version": str(be.version()) if hasattr(be, "version") else "?",
         },
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
-        start = time.perf_counter()
-        try:
-            out.result = r = be.fit(x, y, cfg)
-        except Exception as e:  # one broken backend must not hide the others' results
-            out.status, out.error = "error", f"{type(e).__name__}: {e}"
-        out.wall = time.perf_counter() - start
+    drawn = progress.enabled(sys.stderr)
+    if not drawn:
+        print(f"{label} training ...", end="", file=sys.stderr, flush=True)
+    try:
+        with warnings.catch_warnings(record=True) as caught, progress.bar(label, cfg.epochs):
+            warnings.simplefilter("always", RuntimeWarning)  # other kinds keep the user's filters
+            start = time.perf_counter()
+            try:
+                out.result = r = be.fit(x, y, cfg)
+            except Exception as e:  # one broken backend must not hide the others' results
+                out.status, out.error = "error", f"{type(e).__name__}: {e}"
+            out.wall = time.perf_counter() - start
+    except KeyboardInterrupt:  # end this backend's line before the CLI's own
+        print(f"{label} interrupted" if drawn else " interrupted", file=sys.stderr)
+        raise
+    if drawn:  # the bar is gone: the line it stood for
+        print(f"{label} training ...", end="", file=sys.stderr)
     diverged = out.result is not None and out.result.stop_reason == "diverged"
     said = (str(w.message) for w in caught)
     out.notes = list(dict.fromkeys(m for m in said if not (diverged and "diverged" in m)))  # once each
@@ -183,7 +214,7 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
     if verbose and out.result is not None and r.losses is not None and r.ws is not None and r.bs is not None:
         for i in range(0, len(r.losses), 5):  # the tutorial's lines, read back from the history
             print(
-                f"    {i:03d} w = {_vec(r.ws[i], '.5f')}, b = {r.bs[i]:.5f} loss = {r.losses[i]:.5f}",
+                f"    {i:03d} w = {vec(r.ws[i], '.5f')}, b = {r.bs[i]:.5f} loss = {r.losses[i]:.5f}",
                 file=sys.stderr,
             )
     return out
@@ -199,69 +230,6 @@ def reference(outcomes: list[Outcome], x: np.ndarray, y: np.ndarray, cfg: TrainC
         return impls.get_backend(REFERENCE).fit(x, y, dataclasses.replace(cfg, dtype="float64", device="cpu"))
 
 
-def judge(o: Outcome, ref: FitResult, tol: float) -> None:
-    """Set the outcome's status and its largest relative deviation from the reference."""
-    r = o.result
-    if r is None:
-        return
-    if r.stop_reason == "diverged":
-        o.status = "diverged"
-        return
-    o.deviation = deviation(r, ref)
-    if r.stop_reason != ref.stop_reason or not o.deviation <= tol:  # NaN deviates too
-        o.status = "disagrees"
-
-
-def deviation(r: FitResult, ref: FitResult) -> float:
-    """Largest |r - ref| / max(1, |ref|) over the shared epochs' loss, w, b, and the final ones."""
-
-    def rows(f: FitResult) -> np.ndarray:
-        if f.losses is None or f.ws is None or f.bs is None:
-            return np.empty((0, 2 + f.w.size))
-        return np.column_stack([f.losses, f.ws, f.bs])
-
-    a, b = rows(r), rows(ref)
-    k = min(len(a), len(b))
-    pairs = [(a[:k].ravel(), b[:k].ravel())]
-    if r.epochs == ref.epochs:  # runs that stop an epoch apart end an update apart: compare history only
-        pairs.append((np.r_[r.loss, r.w, r.b], np.r_[ref.loss, ref.w, ref.b]))
-    with np.errstate(invalid="ignore", over="ignore"):
-        devs = np.concatenate([np.abs(u - v) / np.maximum(1.0, np.abs(v)) for u, v in pairs])
-    return float(np.max(devs, initial=0.0)) if np.all(np.isfinite(devs)) else math.inf
-
-
-def optimum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """The exact least-squares (w, b) and its loss, from lstsq on [x, 1]."""
-    a = np.column_stack([x, np.ones(len(x))])
-    theta = np.linalg.lstsq(a, y, rcond=None)[0]
-    return theta[:-1], float(theta[-1]), float(np.mean((a @ theta - y) ** 2))
-
-
-def verdict(outcomes: list[Outcome], cfg: TrainConfig) -> int:
-    """Print the tolerance and the closing lines; 0 if every backend agrees, 1 otherwise."""
-    tol = TOLERANCE[cfg.dtype]
-    print(
-        f"tolerance ({cfg.dtype}): |value - {REFERENCE} float64| <= {tol:g} x max(1, |value|) for w, b "
-        f"and the loss at every shared epoch (float64: {TOLERANCE['float64']:g}, "
-        f"float32: {TOLERANCE['float32']:g})"
-    )
-    bad = {s: [o for o in outcomes if o.status == s] for s in ("diverged", "disagrees", "error")}
-    if bad["diverged"]:
-        names = ", ".join(o.name for o in bad["diverged"])
-        print(f"diverged: {names} (lr={cfg.lr:g}); try a smaller --lr")
-    if bad["disagrees"]:
-        worst = ", ".join(f"{o.name} (by {o.deviation:.2g})" for o in bad["disagrees"])
-        print(f"disagree with {REFERENCE}: {worst}")
-    if bad["error"]:
-        print("failed: " + "; ".join(f"{o.name}: {o.error}" for o in bad["error"]))
-    failed = sum(map(len, bad.values()))
-    if not failed:
-        print(f"verdict: every backend agrees ({len(outcomes)} of {len(outcomes)})")
-        return 0
-    print(f"verdict: the backends do NOT agree ({failed} of {len(outcomes)} diverged, disagree or failed)")
-    return 1
-
-
 def run_record(
     args: argparse.Namespace,
     cfg: TrainConfig,
@@ -272,7 +240,7 @@ def run_record(
     skipped: list[tuple[str, str]],
 ) -> dict[str, Any]:
     """Everything the table and figures show, as strict JSON data (non-finite numbers become null)."""
-    w_opt, b_opt, loss_opt = optimum(x, y)
+    w_opt, b_opt, loss_opt, rank = optimum(x, y)
     w0, b0 = cfg.initial_params(x.shape[1])
     results = []
     for o in outcomes:
@@ -283,6 +251,7 @@ def run_record(
             "error": o.error or None,
             "notes": o.notes,
             "deviation": _num(o.deviation),
+            "agrees": o.agrees,
         }
         if (r := o.result) is not None:
             hist = [h if h is not None else np.empty(0) for h in (r.losses, r.ws, r.bs)]
@@ -323,43 +292,17 @@ def run_record(
         "train": {**dataclasses.asdict(cfg), "init": [_nums(w0), b0]},
         "reference": REFERENCE,
         "tolerance": TOLERANCE[cfg.dtype],
-        "optimum": {"w": _nums(w_opt), "b": b_opt, "loss": loss_opt},
+        "optimum": {
+            "w": _nums(w_opt),
+            "b": b_opt,
+            "loss": loss_opt,
+            "rank": rank,
+            "parameters": x.shape[1] + 1,
+        },
         "results": results,
         "skipped": [{"backend": n, "reason": why} for n, why in skipped],
         "versions": versions(),
     }
-
-
-def table(record: dict[str, Any]) -> str:
-    """The results of a run record as an aligned text table."""
-    rows = [["backend", "w", "b", "final loss", "epochs", "stop", "loop (s)", "|θ-θ*|", "vs ref", "agrees"]]
-    for r in record["results"]:
-        if r.get("epochs") is None:
-            rows.append([r["backend"], "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
-            continue
-        rows.append(
-            [
-                r["backend"],
-                _vec(r["w"], ".6g"),
-                _fmt(r["b"], ".6g"),
-                _fmt(r["loss"], ".3e"),
-                str(r["epochs"]),
-                r["stop_reason"],
-                f"{r['seconds']:.3f}",
-                _fmt(r["distance_to_optimum"], ".2e"),
-                _fmt(r["deviation"], ".1e"),
-                "yes" if r["status"] == "ok" else "NO",
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    opt = record["optimum"]
-    lines.append(
-        f"θ* = least-squares optimum: w = {_vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
-        f"loss {opt['loss']:.3e}; |θ-θ*| is each fit's distance to it"
-    )
-    return "\n".join(lines)
 
 
 def _data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, list[float]]:
@@ -395,6 +338,15 @@ def _number(kind: type, low: float | None = None, strict: bool = False) -> Calla
     return parse
 
 
+def _size(s: str) -> int:
+    """An argparse type: a number of points written as 100, 1e6 or 10**6 (as ``bench --sizes``)."""
+    try:
+        return parse_size(s)
+    except (ValueError, OverflowError):
+        need = "an integer >= 1 (e.g. 100, 1e6, 10**6)"
+        raise argparse.ArgumentTypeError(f"expected {need}, got {s!r}") from None
+
+
 def _weights(s: str) -> list[float]:
     return [_number(float)(p) for p in s.split(",")]
 
@@ -405,13 +357,3 @@ def _num(v: float) -> float | None:
 
 def _nums(a: Any) -> list[float | None]:
     return [_num(float(v)) for v in np.asarray(a, dtype=np.float64).reshape(-1)]
-
-
-def _fmt(v: float | None, spec: str) -> str:
-    return "-" if v is None else format(v, spec)
-
-
-def _vec(w: Any, spec: str) -> str:
-    """One weight as a number, several as a list, more than three shortened."""
-    vals = [_fmt(None if v is None else float(v), spec) for v in np.asarray(w, dtype=object).ravel()]
-    return vals[0] if len(vals) == 1 else "[" + ", ".join(vals[:3] + (["…"] if len(vals) > 3 else [])) + "]"

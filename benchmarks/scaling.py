@@ -36,7 +36,7 @@ import numpy as np
 
 import impls
 
-from .common import atomic_write_json, versions
+from .common import UsageError, atomic_write_json, check_writable, out_dir, versions
 
 SCHEMA = 1
 SIZES = (10**3, 10**4, 10**5, 10**6, 10**7)
@@ -357,7 +357,7 @@ def _us(s: float) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``python -m benchmarks.scaling`` (and of a ``gdbench scaling`` if registered)."""
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for scaling.json and scaling.png")
+    p.add_argument("--out", type=out_dir, default=DEFAULT_OUT, help="folder for scaling.json and scaling.png")
     p.add_argument("--from", dest="source", type=Path, default=None, help="redraw from this JSON; no timing")
     p.add_argument("--quick", action="store_true", help="fewer sizes and repeats (for a smoke test)")
 
@@ -368,6 +368,7 @@ def main(args: argparse.Namespace) -> int:
         data = read(args.source)
         out = args.source.parent
     else:
+        check_writable(args.out)  # before minutes of timing
         data = measure(quick=args.quick)
         out = args.out
         atomic_write_json(out / "scaling.json", data)
@@ -389,4 +390,9 @@ def read(path: Path) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__)
     add_arguments(parser)
-    sys.exit(main(parser.parse_args()))
+    try:
+        sys.exit(main(parser.parse_args()))
+    except UsageError as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        sys.exit(2)
+

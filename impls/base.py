@@ -79,6 +79,16 @@ class FitResult:
     dtype: str = "float64"
     info: dict[str, object] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """The outcome in one line; the history only as its length (it can hold millions of rows)."""
+        hist = "none" if self.losses is None else f"{len(self.losses)} epochs"
+        return (
+            f"FitResult(backend={self.backend!r}, w={np.array2string(np.asarray(self.w), threshold=6)}, "
+            f"b={self.b!r}, loss={self.loss!r}, epochs={self.epochs}, stop_reason={self.stop_reason!r}, "
+            f"seconds={self.seconds:.4g}, device={self.device!r}, dtype={self.dtype!r}, history={hist}, "
+            f"info={self.info!r})"
+        )
+
 
 @runtime_checkable
 class Backend(Protocol):

@@ -11,7 +11,9 @@ import math
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -56,6 +58,21 @@ class Trace(Generic[P]):
     seconds: float
 
 
+# Told (epoch, loss) after every epoch run_epochs makes in this thread; None (the default) costs one
+# test per epoch. Loops that run on a device or in worker processes report nothing.
+_watcher: ContextVar[Callable[[int, float], None] | None] = ContextVar("gdbench_watcher", default=None)
+
+
+@contextmanager
+def watch(callback: Callable[[int, float], None]) -> Iterator[None]:
+    """Call ``callback(epoch, loss)`` after each epoch of run_epochs inside the block (keep it cheap)."""
+    token = _watcher.set(callback)
+    try:
+        yield
+    finally:
+        _watcher.reset(token)
+
+
 def run_epochs(
     step: Step[P],
     params: P,
@@ -71,6 +88,7 @@ def run_epochs(
     loss = math.nan
     stop: StopReason = "max_epochs"
     epoch = cfg.epochs
+    told = _watcher.get()
     sync(params)
     start = time.perf_counter()
     for i in range(cfg.epochs):
@@ -83,6 +101,8 @@ def run_epochs(
             stop, epoch = "tol", i
             break
         params = update()
+        if told is not None:
+            told(i + 1, loss)
         if history:
             w, b = read(params)
             losses.append(loss)

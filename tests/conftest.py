@@ -40,6 +40,38 @@ def backend(backend_name: str, device: str) -> impls.BackendBase:
     return build(backend_name, device)
 
 
+def cuda_anywhere() -> bool:
+    """Whether any available backend can use a CUDA device in this process."""
+    for name in impls.backend_names():
+        try:
+            if "cuda" in impls.get_backend(name).devices():
+                return True
+        except impls.BackendUnavailable:
+            continue
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without any CUDA device, deselect the cuda cases, said in one closing line, not one per case."""
+    params = [getattr(getattr(it, "callspec", None), "params", {}) for it in items]
+    cuda = [it for it, p in zip(items, params, strict=True) if p.get("device") == "cuda"]
+    if not cuda or cuda_anywhere():
+        return
+    config.hook.pytest_deselected(items=cuda)
+    drop = set(cuda)
+    items[:] = [it for it in items if it not in drop]
+    config.stash[_NO_CUDA] = len(cuda)
+
+
+_NO_CUDA = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say why the cuda cases did not run."""
+    if n := config.stash.get(_NO_CUDA, 0):
+        terminalreporter.write_line(f"{n} cuda case(s) deselected: no CUDA device here")
+
+
 def lstsq(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Exact least-squares (w, b) for y ≈ x·w + b."""
     xs = x.reshape(len(y), -1)

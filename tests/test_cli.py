@@ -131,7 +131,9 @@ def test_divergence_is_reported_per_backend_and_exits_1(tmp_path):
     assert "Warning" not in stderr
     rows = [line for line in stdout.splitlines() if line.startswith(("numpy-closed ", "torch-nograd "))]
     assert len(rows) == 2 and all(" diverged " in row for row in rows)
-    assert "diverged: numpy-closed, torch-nograd (lr=50)" in stdout
+    assert "diverged: all 2 backends (lr=50); try a smaller --lr" in stdout
+    assert stdout.strip().splitlines()[-1].startswith("verdict: every backend diverged at lr=50")
+    assert all(row.endswith(" yes") for row in rows)  # they agree with the reference in diverging
     for name in FIGURES:
         assert (tmp_path / name).stat().st_size > 0
     run = json.loads((tmp_path / "run.json").read_text())
@@ -185,8 +187,8 @@ def test_a_failed_run_leaves_earlier_files_whole(tmp_path, monkeypatch):
         raise KeyboardInterrupt  # as if stopped while drawing the last figure
 
     monkeypatch.setattr(figures, "params_figure", broken)
-    with pytest.raises(KeyboardInterrupt):
-        gdbench("run", "--backends", "numpy-closed", *SMALL, "--out", str(tmp_path))
+    rc, _, stderr = gdbench("run", "--backends", "numpy-closed", *SMALL, "--out", str(tmp_path))
+    assert rc == 130 and stderr.endswith("\ngdbench: interrupted\n")
     assert (tmp_path / "params.png").read_bytes() == old["params.png"]
     assert (tmp_path / "notes.txt").read_bytes() == old["notes.txt"]
     assert json.loads((tmp_path / "run.json").read_text())["results"][0]["status"] == "ok"
@@ -249,4 +251,6 @@ def test_console_script_in_a_subprocess(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "benchmarks", "run", "--size", "-5"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
-    assert bad.stderr == "gdbench: error: argument --size: expected a finite integer >= 1, got '-5'\n"
+    assert bad.stderr == (
+        "gdbench: error: argument --size: expected an integer >= 1 (e.g. 100, 1e6, 10**6), got '-5'\n"
+    )
