@@ -80,8 +80,9 @@ def recommendations(run: Run) -> dict[str, tuple[str, ...]]:
                 for n in run.values("n"):
                     for by in ("te", "fit"):
                         r = rank(run, device, dtype, n, mode, by=by)
-                        if r.fits:
-                            out[f"{device} {dtype} N={fmt_n(n)} {MODE_TEXT[mode]}, by {by}"] = r.names()
+                        if r.fits:  # a tie is a set: its members' order is noise
+                            names = r.names() if not r.tie else tuple(sorted(r.names()))
+                            out[f"{device} {dtype} N={fmt_n(n)} {MODE_TEXT[mode]}, by {by}"] = names
     return out
 
 
