@@ -63,6 +63,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds the measurement aims to end within; passes stop early once every case is precise "
         f"(default: {cases.policy(True).budget_s:.0f} quick, {cases.policy(False).budget_s:.0f} full)",
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="run the sweep in this many processes one after another and pool their rounds, as pyperf "
+        "does: each process draws its own memory layout and compiled code (default: 1 quick, 2 full)",
+    )
     p.add_argument("--out", type=out_dir, default=DEFAULT_OUT, help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
@@ -95,6 +102,8 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
     if args.budget is not None and not args.budget > 0:
         raise UsageError(f"--budget must be a number of seconds > 0, got {args.budget}")
+    if processes(args) < 1:
+        raise UsageError(f"--processes must be >= 1, got {args.processes}")
     check_cases(backends, sizes, args.quick)
     if "cuda" in devices:
         check_cuda(backends)
@@ -114,9 +123,16 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         "--gd-modes=" + ",".join(modes),
         "--gd-devices=" + ",".join(devices),
     ]
-    if args.budget is not None:
-        cmd.append(f"--gd-budget={args.budget}")
+    budget = args.budget if args.budget is not None else cases.policy(args.quick).budget_s
+    cmd.append(f"--gd-budget={budget / processes(args)}")  # the processes share the budget
     return [*cmd, "--gd-quick"] if args.quick else cmd
+
+
+def processes(args: argparse.Namespace) -> int:
+    """How many suite processes the sweep runs in."""
+    if getattr(args, "processes", None) is not None:
+        return int(args.processes)
+    return 1 if args.quick else 2
 
 
 def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:
@@ -163,6 +179,28 @@ def target_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path) -> int:
+    """Run one suite process, relaying its output; its exit status. Ctrl-C leaves no partial file."""
+    cmd = [f"--benchmark-json={part}" if c.startswith("--benchmark-json=") else c for c in cmd]
+    pipe = subprocess.PIPE
+    child = subprocess.Popen(cmd, env=env, cwd=SUITE.parents[2], stdout=pipe, stderr=pipe)
+    try:
+        assert child.stdout is not None and child.stderr is not None
+        relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(part), str(path))
+        return child.wait()
+    except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()  # unread, its last words must not block it on a full pipe
+        try:
+            child.wait(timeout=30)
+        except BaseException:
+            child.kill()
+            child.wait()
+        part.unlink(missing_ok=True)
+        raise
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite; 0 when every case passed, 1 when one failed (its numbers are left out)."""
     path = target_path(args)
@@ -174,6 +212,8 @@ def main(args: argparse.Namespace) -> int:
     if missing:
         print(f"gdbench bench needs {' and '.join(missing)}: pip install -e .", file=sys.stderr)
         return 1
+    from .merge import merge  # needs pytest-benchmark, checked just above
+
     path.parent.mkdir(parents=True, exist_ok=True)
     env = cases.thread_env(args.threads, os.environ)
     print(
@@ -182,28 +222,25 @@ def main(args: argparse.Namespace) -> int:
     )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     start = time.perf_counter()
-    pipe = subprocess.PIPE
-    child = subprocess.Popen(cmd, env=env, cwd=SUITE.parents[2], stdout=pipe, stderr=pipe)
-    try:
-        assert child.stdout is not None and child.stderr is not None
-        relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(partial), str(path))
-        rc = child.wait()
-    except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
-        for stream in (child.stdout, child.stderr):
-            if stream is not None:
-                stream.close()  # unread, its last words must not block it on a full pipe
-        try:
-            child.wait(timeout=30)
-        except BaseException:
-            child.kill()
-            child.wait()
-        partial.unlink(missing_ok=True)
-        raise
+    k_all = processes(args)
+    parts = [partial.with_name(f"{partial.name}{k}") for k in range(k_all)]
+    datas, offsets, rc = [], [], 0
+    for k, part in enumerate(parts):
+        if k_all > 1:
+            print(f"gdbench bench: process {k + 1} of {k_all}", flush=True)
+        offsets.append(time.perf_counter() - start)
+        rc_k = _child(cmd, env, part, path)
+        if rc_k not in (0, 1) or not part.exists():
+            for q in parts:
+                q.unlink(missing_ok=True)
+            print(f"gdbench bench: pytest exited with status {rc_k} and saved no results", file=sys.stderr)
+            return 1
+        rc = max(rc, rc_k)
+        datas.append(json.loads(part.read_text()))
     wall = time.perf_counter() - start
-    if rc not in (0, 1) or not partial.exists():
-        partial.unlink(missing_ok=True)
-        print(f"gdbench bench: pytest exited with status {rc} and saved no results", file=sys.stderr)
-        return 1
+    partial.write_text(json.dumps(merge(datas, offsets) if len(datas) > 1 else datas[0]))
+    for q in parts:
+        q.unlink(missing_ok=True)
     data: dict[str, Any] = json.loads(partial.read_text())
     meta = data.setdefault("gdbench", {})
     # Other processes on the machine disturb the timings: the report says how busy it was.

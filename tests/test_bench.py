@@ -16,6 +16,7 @@ import pytest
 
 import impls
 from benchmarks.cli import main
+from benchmarks.merge import merge
 from benchmarks.report_data import load
 from benchmarks.report_repro import agreement
 from benchmarks.suite import bench_fit, cases, harness
@@ -435,3 +436,32 @@ def test_report_and_compare_refuse_files_that_are_not_runs(tmp_path):
     bad.write_text(json.dumps({"benchmarks": []}))
     assert gdbench("report", str(bad), "--out", str(tmp_path))[0] == 2
     assert gdbench("compare", str(bad), str(FIXTURE))[0] == 2
+
+
+# --- several suite processes pooled into one run (gdbench bench --processes)
+
+
+def test_processes_pool_their_rounds_and_recompute_what_derives_from_them(tmp_path):
+    one = json.loads(FIXTURE.read_text())
+    two = json.loads(FIXTURE.read_text())
+    for b in two["benchmarks"]:
+        for smp in b["extra_info"].get("samples", []):
+            smp["seconds"] = [s * 2 for s in smp["seconds"]]  # a slower second process
+    name = "test_fit[cpu-float64-N1e2-nohist-numpy-closed]"
+    two["gdbench"]["failed"] = [{"case": name, "when": "call", "message": "CheckFailed: made up"}]
+    merged = merge([one, two], [0.0, 100.0])
+    fits = {b["name"]: b for b in merged["benchmarks"]}
+    assert name not in fits  # failed in one process: left out, and listed
+    assert merged["gdbench"]["failed"][-1]["case"] == name
+    b = fits["test_fit[cpu-float64-N1e4-nohist-jax-fused]"]
+    top = b["extra_info"]["samples"][-1]
+    assert len(top["seconds"]) == 2 * 3 and top["process"] == [0, 0, 0, 1, 1, 1]
+    assert sorted(top["pass"][:3]) == [0, 1, 2] and sorted(top["pass"][3:]) == [3, 4, 5]
+    assert min(top["at"][3:]) >= 100.0
+    assert b["stats"]["rounds"] == 6 and b["stats"]["min"] == min(top["seconds"])
+    base = next(x for x in one["benchmarks"] if x["name"] == b["name"])
+    assert b["extra_info"]["te_s"][0] == pytest.approx(base["extra_info"]["te_s"][0])  # the faster one
+    proto = merged["gdbench"]["protocol"]
+    assert proto["processes"] == 2 and proto["passes"] == 6
+    (tmp_path / "merged.json").write_text(json.dumps(merged))
+    assert load([tmp_path / "merged.json"]).fits  # the report reads it like any run
