@@ -68,7 +68,7 @@ def around(family: str, name: str, x: np.ndarray, y: np.ndarray, scale: np.ndarr
     far = float(np.max(np.abs(w_opt * scale), initial=1.0)) * 1e6
     return [
         Case(family, f"{name} random point", rng.normal(size=d) / scale, float(rng.normal()), x, y),
-        Case(family, f"{name} far point", rng.normal(scale=far, size=d) / scale, far * float(rng.normal()), x, y),
+        Case(family, f"{name} far point", rng.normal(scale=far, size=d) / scale, far * rng.normal(), x, y),
         Case(family, f"{name} at the optimum", w_opt, b_opt, x, y),
     ]
 
@@ -144,7 +144,8 @@ def load(path: str) -> tuple[np.ndarray, np.ndarray]:
         found = ", ".join(got.files) or "no arrays"
         raise UsageError(f"--data {path}: an .npz needs arrays named x and y, found {found}")
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise UsageError(f"--data {path}: cannot read it: {str(e).splitlines()[0] if str(e) else e!r}") from None
+        why = str(e).splitlines()[0] if str(e) else repr(e)
+        raise UsageError(f"--data {path}: cannot read it: {why}") from None
 
 
 def _csv(p: Path) -> np.ndarray:

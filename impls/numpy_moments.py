@@ -36,7 +36,7 @@ from .base import TrainConfig
 from .trainer import BackendBase, Problem, Trace, run_epochs
 
 Params = tuple[np.ndarray, np.ndarray]  # w of shape (d,), b of shape (), in the working dtype
-BLOCK = 1 << 14  # rows per block: a block of [x | y] stays in cache for its QR (measured fastest); never N-sized
+BLOCK = 1 << 14  # rows per block: [x | y] of a block stays in cache for its QR (fastest measured)
 HAND_QR_COLUMNS = 8  # up to this many columns of [x | y], r_factor reflects by hand
 
 
