@@ -378,3 +378,28 @@ class PoolOwner(BackendBase):
         """Remember ``pool`` as the latest prepared fit's, without keeping it alive."""
         self._pool_ref = weakref.ref(pool)
         return pool
+
+
+class Resident:
+    """A pool started on first use and kept for later calls: the workers behind ``loss_and_grad``."""
+
+    def __init__(self, start: Callable[[], Pool]) -> None:
+        self._start = start
+        self._pool: Pool | None = None
+
+    def call(self, job: object) -> list[Any]:
+        """``job`` on every worker, starting them first when none run (never yet, or after a failure)."""
+        if self._pool is None or not self._pool.pids:
+            self._pool = self._start()
+        return self._pool.call(job)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the running workers (empty when none run)."""
+        return self._pool.pids if self._pool is not None else []
+
+    def close(self) -> None:
+        """Stop the workers, if any; the next call starts new ones."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

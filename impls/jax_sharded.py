@@ -14,7 +14,6 @@ for every call of one prepared fit and reaped afterwards, like torch-ddp's ranks
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
@@ -33,6 +32,7 @@ from .base import TrainConfig
 from .trainer import Problem, Trace, run_epochs
 
 Params = tuple[jax.Array, jax.Array]
+Grads = tuple[float, np.ndarray, float]  # (loss, dL/dw, dL/db) on the host
 AXIS = "data"
 
 
@@ -61,21 +61,43 @@ def make_step(mesh: Mesh) -> Any:
     return step
 
 
+def place(mesh: Mesh, x: np.ndarray, y: np.ndarray, dtype: str) -> tuple[jax.Array, ...]:
+    """(x, y, mask, n) on ``mesh``: rows sharded, N padded to a multiple of the devices with mask 0."""
+    n, parts = x.shape[0], mesh.devices.size
+    pad = -n % parts
+    dt = jnp.dtype(dtype)
+    rows = NamedSharding(mesh, P(AXIS))
+    return (
+        jax.device_put(np.pad(x, ((0, pad), (0, 0))).astype(dt), NamedSharding(mesh, P(AXIS, None))),
+        jax.device_put(np.pad(y, (0, pad)).astype(dt), rows),
+        jax.device_put((np.arange(n + pad) < n).astype(dt), rows),
+        jax.device_put(np.asarray(n, dt), NamedSharding(mesh, P())),
+    )
+
+
+def make_loss_and_grad(mesh: Mesh) -> Callable[[np.ndarray, float, np.ndarray, np.ndarray], Grads]:
+    """(loss, dL/dw, dL/db) in float64 by the training path: sharded, padded, psum'd sums on ``mesh``."""
+    sums = jax.jit(make_sums(mesh))
+
+    def loss_and_grad(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> Grads:
+        with _jax.precision("float64"):
+            xs, ys, mask, n = place(mesh, x, y, "float64")
+            s2, s1, sx = sums(jnp.asarray(w), jnp.asarray(b), xs, ys, mask)
+            return float(s2 / n), np.asarray((2 / n) * sx), float((2 / n) * s1)
+
+    return loss_and_grad
+
+
 def make_train(
     prob: Problem, cfg: TrainConfig, devices: list[Any], fail: str | None = None
 ) -> tuple[Callable[[], Trace[Params]], Callable[[], int]]:
     """Shard the data over ``devices`` and compile the step: (the loop, how often it compiled)."""
     mesh = Mesh(np.array(devices), (AXIS,))
-    n, parts = prob.x.shape[0], len(devices)
-    pad = -n % parts
     step = make_step(mesh)
     with _jax.precision(cfg.dtype):
         dt = jnp.dtype(cfg.dtype)
-        rows, rep = NamedSharding(mesh, P(AXIS)), NamedSharding(mesh, P())
-        x = jax.device_put(np.pad(prob.x, ((0, pad), (0, 0))).astype(dt), NamedSharding(mesh, P(AXIS, None)))
-        y = jax.device_put(np.pad(prob.y, (0, pad)).astype(dt), rows)
-        mask = jax.device_put((np.arange(n + pad) < n).astype(dt), rows)
-        count = jax.device_put(np.asarray(n, dt), rep)
+        rep = NamedSharding(mesh, P())
+        x, y, mask, count = place(mesh, prob.x, prob.y, cfg.dtype)
         init = (jax.device_put(prob.w0.astype(dt), rep), jax.device_put(np.asarray(prob.b0, dt), rep))
         jax.block_until_ready(step(*init, x, y, mask, count, cfg.lr))  # compile outside the timed loop
 
@@ -105,18 +127,34 @@ def worker_main(
     _dist.serve(worker, cmds, results, lambda: _hosted(prob, cfg, parts, fail))
 
 
-@contextmanager
-def _hosted(
-    prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
-) -> Iterator[Callable[[object], object]]:
-    """This worker's devices and compiled loop; each job is one fit, returned with host params."""
+def host_devices(parts: int) -> list[Any]:
+    """``parts`` CPU devices in this worker process, whose JAX backend has not started yet."""
     # XLA reads the flag when JAX's backend starts, which has not happened in this process yet.
     os.environ["XLA_FLAGS"] = with_device_count(os.environ.get("XLA_FLAGS", ""), parts)
     jax.config.update("jax_platforms", "cpu")
     devices = jax.devices("cpu")
     if len(devices) < parts:
         raise RuntimeError(f"asked XLA for {parts} host devices but got {len(devices)}")
-    train, compiles = make_train(prob, cfg, devices[:parts], fail)
+    return list(devices[:parts])
+
+
+def grad_worker_main(worker: int, cmds: Any, results: Any, parts: int) -> None:
+    """Entry point of the worker kept for loss_and_grad: ``parts`` devices, one (w, b, x, y) per job."""
+
+    @contextmanager
+    def hosted() -> Iterator[Callable[[Any], object]]:
+        lag = make_loss_and_grad(Mesh(np.array(host_devices(parts)), (AXIS,)))
+        yield lambda job: lag(job[0], job[1], job[2], job[3])
+
+    _dist.serve(worker, cmds, results, hosted)
+
+
+@contextmanager
+def _hosted(
+    prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
+) -> Iterator[Callable[[object], object]]:
+    """This worker's devices and compiled loop; each job is one fit, returned with host params."""
+    train, compiles = make_train(prob, cfg, host_devices(parts), fail)
 
     def fit(job: object) -> tuple[Trace[Any], int]:
         t = train()
@@ -124,12 +162,6 @@ def _hosted(
         return host, compiles()
 
     yield fit
-
-
-@functools.cache
-def _one_device_sums() -> Callable[..., tuple[jax.Array, jax.Array, jax.Array]]:
-    """The same psum'd sums over a one-device mesh, jitted once for loss_and_grad."""
-    return jax.jit(make_sums(Mesh(np.array(jax.devices("cpu")[:1]), (AXIS,))))
 
 
 class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
@@ -156,6 +188,10 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
             raise ValueError(f"_test_fail_how must be one of {_dist.FAIL_HOW}, got {_test_fail_how!r}")
         self.parts, self.timeout, self._fail = devices or 2, timeout, _test_fail_how
         self._info: dict[str, object] = {}
+        self._grads = _dist.Resident(lambda: _dist.Pool(f"{self.name} loss_and_grad", grad_worker_main,
+                                                        [(self.parts,)], self.timeout))
+        self._local: Callable[[np.ndarray, float, np.ndarray, np.ndarray], Grads] | None = None
+        self.grad_info: dict[str, object] = {}  # how the last loss_and_grad was computed
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Any]]:
         n = prob.x.shape[0]
@@ -187,12 +223,26 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
 
         return in_worker
 
-    def _loss_and_grad(
-        self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    def close(self) -> None:
+        """Stop every worker this backend started: the latest prepared fit's and loss_and_grad's."""
+        super().close()
+        self._grads.close()
+
+    def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+        """Through the sharded path training takes: padded rows, per-device sums, one psum.
+
+        In this process when it has the devices, else in a worker kept for later calls
+        (``close()`` stops it).
+        """
         n = len(y)
-        with _jax.precision("float64"):
-            s2, s1, sx = _one_device_sums()(
-                jnp.asarray(w), jnp.asarray(b), jnp.asarray(x), jnp.asarray(y), jnp.ones(n)
-            )
-            return s2 / n, (2 / n) * sx, (2 / n) * s1
+        pad = -n % self.parts
+        facts = {"devices": self.parts, "padded_rows": pad, "rows_per_device": (n + pad) // self.parts}
+        have = jax.devices("cpu")
+        if len(have) >= self.parts:
+            if self._local is None:
+                self._local = make_loss_and_grad(Mesh(np.array(have[: self.parts]), (AXIS,)))
+            self.grad_info = {**facts, "where": "this process"}
+            return self._local(w, b, x, y)
+        [result] = self._grads.call((w, b, x, y))
+        self.grad_info = {**facts, "where": f"worker process {self._grads.pids[0]}"}
+        return result

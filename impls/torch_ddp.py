@@ -63,6 +63,19 @@ def sums(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> 
     return torch.cat((torch.stack((r @ r, r.sum())), r @ x))
 
 
+def from_sums(s: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, dL/dw, dL/db) from the all-reduced sums of all n samples."""
+    return s[0] / n, (2 / n) * s[2:], (2 / n) * s[1]
+
+
+def all_reduce(t: torch.Tensor) -> None:
+    """Sum ``t`` over the ranks in place; a failure is tagged so the parent blames the rank that left."""
+    try:
+        dist.all_reduce(t)
+    except Exception as e:
+        raise _dist.CollectiveError(f"all_reduce failed: {e}") from e
+
+
 def make_step(
     x: torch.Tensor, y: torch.Tensor, n: int, lr: float, reduce: Callable[[torch.Tensor], None]
 ) -> Step[Params]:
@@ -72,9 +85,25 @@ def make_step(
         w, b = p
         s = sums(w, b, x, y)
         reduce(s)
-        return s[0] / n, lambda: (w - lr * (2 / n) * s[2:], b - lr * (2 / n) * s[1])
+        loss, gw, gb = from_sums(s, n)
+        return loss, lambda: (w - lr * gw, b - lr * gb)
 
     return step
+
+
+def shard_loss_and_grad(
+    w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray, rank: int, world: int
+) -> tuple[float, np.ndarray, float]:
+    """(loss, dL/dw, dL/db) in float64 by the training path: this rank's shard sums, all-reduced.
+
+    Every rank is given the full data and keeps its own contiguous shard, as under torchrun.
+    """
+    lo, hi = _dist.shard_bounds(len(y), world)[rank]
+    xs, ys = torch.from_numpy(x[lo:hi]), torch.from_numpy(y[lo:hi])
+    s = sums(torch.from_numpy(w), torch.tensor(b, dtype=torch.float64), xs, ys)
+    all_reduce(s)
+    loss, gw, gb = from_sums(s, len(y))
+    return float(loss), gw.numpy(), float(gb)
 
 
 def fit_shard(
@@ -89,10 +118,7 @@ def fit_shard(
     def reduce(t: torch.Tensor) -> None:
         _torch.sync(spec.device)  # on a GPU the compute queued before must not count as all-reduce
         start = time.perf_counter()
-        try:
-            dist.all_reduce(t)
-        except Exception as e:  # tagged, so the parent blames the rank that went away, not this one
-            raise _dist.CollectiveError(f"all_reduce failed: {e}") from e
+        all_reduce(t)
         _torch.sync(spec.device)
         clock["s"] += time.perf_counter() - start
         clock["calls"] += 1
@@ -145,6 +171,19 @@ def _joined(rank: int, spec: Spec, x: np.ndarray, y: np.ndarray) -> Iterator[Cal
         yield lambda job: fit_shard(xs, ys, spec, rank)
 
 
+def grad_rank_main(
+    rank: int, cmds: Any, results: Any, world: int, port: int, timeout: float, threads: int
+) -> None:
+    """Entry point of one rank kept for loss_and_grad: join the group, answer each (w, b, x, y)."""
+
+    @contextmanager
+    def joined() -> Iterator[Callable[[Any], object]]:
+        with process_group(rank, world, port, "gloo", timeout, threads):
+            yield lambda job: shard_loss_and_grad(job[0], job[1], job[2], job[3], rank, world)
+
+    _dist.serve(rank, cmds, results, joined)
+
+
 def launched() -> bool:
     """True inside a process group already made, or one torchrun's environment describes."""
     env = all(k in os.environ for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
@@ -189,6 +228,8 @@ class TorchDDP(_dist.PoolOwner):
         self.world_size, self.threads, self.port, self.timeout = world_size, threads, port, timeout
         self._fault = fault
         self._info: dict[str, object] = {}
+        self._grads = _dist.Resident(self._start_grad_ranks)
+        self.grad_info: dict[str, object] = {}  # how the last loss_and_grad was computed
 
     def devices(self) -> list[str]:
         """CPU, plus CUDA when torch sees a GPU."""
@@ -276,14 +317,44 @@ class TorchDDP(_dist.PoolOwner):
         self._info = {**info, "allreduce_seconds": seconds, "allreduce_calls": calls}
         return trace
 
+    def close(self) -> None:
+        """Stop every rank this backend started: the latest prepared fit's and loss_and_grad's."""
+        super().close()
+        self._grads.close()
+
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        # one shard holding everything: the same sums, no all-reduce
-        bt = torch.tensor(b, dtype=torch.float64)
-        s = sums(torch.from_numpy(w), bt, torch.from_numpy(x), torch.from_numpy(y))
-        n = x.shape[0]
-        return s[0] / n, (2 / n) * s[2:], (2 / n) * s[1]
+    ) -> tuple[float, np.ndarray, float]:
+        """Through the ranks, as training computes it: shard sums and one all-reduce.
+
+        The ranks are started on the first call and kept for later ones (``close()`` stops them);
+        under torchrun every rank must make the same call, as for ``fit``. A shard may be empty
+        when N < world size: its sums are zero.
+        """
+        n = len(y)
+        if launched():
+            if not dist.is_initialized():
+                dist.init_process_group("gloo", timeout=timedelta(seconds=self.timeout))
+            rank, world = dist.get_rank(), dist.get_world_size()
+            self.grad_info = {"launcher": "existing process group", "shard_sizes": _sizes(n, world)}
+            return shard_loss_and_grad(w, b, x, y, rank, world)
+        replies = self._grads.call((w, b, x, y))
+        if any(not (r[0] == replies[0][0] or math.isnan(r[0])) for r in replies[1:]):
+            raise RuntimeError(f"{self.name}: the ranks disagree on the all-reduced loss")
+        world = self.world_size or 2
+        sizes = _sizes(n, world)
+        self.grad_info = {"launcher": "started here", "shard_sizes": sizes, "pids": self._grads.pids}
+        loss, gw, gb = replies[0]
+        return loss, gw, gb
+
+    def _start_grad_ranks(self) -> _dist.Pool:
+        """The float64 CPU ranks that loss_and_grad uses, in a group of their own."""
+        world = self.world_size or 2
+        threads = self.threads or max(1, torch.get_num_threads() // world)
+        store = rendezvous(self.port, self.timeout)
+        args = [(world, store.port, self.timeout, threads) for _ in range(world)]
+        label = f"{self.name} loss_and_grad"
+        return _dist.Pool(label, grad_rank_main, args, self.timeout, keep=store, noun="rank")
 
 
 def rendezvous(port: int | None, timeout: float) -> Any:
@@ -293,6 +364,11 @@ def rendezvous(port: int | None, timeout: float) -> Any:
         return dist.TCPStore("127.0.0.1", port or 0, None, True, wait, wait_for_workers=False)
     except (RuntimeError, OSError) as e:
         raise RuntimeError(f"torch-ddp: cannot listen on 127.0.0.1:{port}: {e}") from e
+
+
+def _sizes(n: int, world: int) -> list[int]:
+    """Rows of each rank's shard."""
+    return [hi - lo for lo, hi in _dist.shard_bounds(n, world)]
 
 
 def _info(spec: Spec, launcher: str, bounds: list[tuple[int, int]], **extra: object) -> dict[str, object]:

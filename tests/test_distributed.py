@@ -207,6 +207,33 @@ def test_a_port_that_cannot_be_bound_is_a_runtime_error():
             backend("torch-ddp", 2, port=port).fit(*DATA, CFG)
 
 
+@pytest.mark.parametrize("name", DIST)
+def test_loss_and_grad_goes_through_the_workers_with_unequal_shards(name):
+    """What gdbench check checks is what trains: shard sums in the workers, then the all-reduce."""
+    from benchmarks import oracle
+
+    be = build(name)
+    x, y = DATA[0][:97], DATA[1][:97]  # odd N: shards of 49 and 48 rows (jax-sharded: 1 padded row)
+    w, b = np.array([1.5, -2.0]), 0.7
+    try:
+        first = be.loss_and_grad(w, b, x, y)
+        info = dict(be.grad_info)
+        again = be.loss_and_grad(w, b, x, y)
+        assert be.grad_info == info  # the same workers answered both calls
+    finally:
+        be.close()
+    if name == "torch-ddp":
+        assert info["shard_sizes"] == [49, 48] and info["launcher"] == "started here"
+        pids = info["pids"]
+        assert isinstance(pids, list) and len(pids) == 2 and os.getpid() not in pids
+    else:
+        assert info["padded_rows"] == 1 and str(info["where"]).startswith("worker process ")
+    got = np.r_[first[0], first[1], first[2]]
+    assert np.array_equal(got, np.r_[again[0], again[1], again[2]])
+    xs = x.reshape(-1, 2)
+    assert np.all(oracle.excess(got, oracle.exact(w, b, xs, y), oracle.tolerance(w, b, xs, y)) <= 1)
+
+
 def test_torch_ddp_uses_an_existing_process_group(ref, monkeypatch):
     build("torch-ddp")
     import torch.distributed as dist
@@ -216,7 +243,12 @@ def test_torch_ddp_uses_an_existing_process_group(ref, monkeypatch):
     monkeypatch.setenv("GLOO_SOCKET_IFNAME", loopback())
     dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
     try:
-        got = impls.get_backend("torch-ddp").fit(*DATA, CFG)
+        be = impls.get_backend("torch-ddp")
+        got = be.fit(*DATA, CFG)
+        loss = be.loss_and_grad([0.3, -0.7], 0.2, *DATA)[0]
+        assert be.grad_info["launcher"] == "existing process group" and be.grad_info["shard_sizes"] == [100]
+        want = impls.get_backend("numpy-closed").loss_and_grad([0.3, -0.7], 0.2, *DATA)[0]
+        assert loss == pytest.approx(want, rel=1e-12)
         with pytest.raises(ValueError, match="world_size=2 but the process group has 1"):
             impls.get_backend("torch-ddp", world_size=2).fit(*DATA, CFG)
     finally:

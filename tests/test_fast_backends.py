@@ -104,26 +104,42 @@ def test_torch_optim_leaves_torchs_global_rng_alone():
 # --- numpy-moments: exact moments, one pass, float64 arithmetic --------------------------------
 
 
-def test_moments_merged_over_blocks_match_the_direct_formulas(monkeypatch):
+@pytest.mark.parametrize("hand", [True, False], ids=["hand-reflections", "lapack"])
+def test_moments_merged_over_blocks_match_the_direct_formulas(monkeypatch, hand):
     from impls import numpy_moments
 
     x, y = impls.make_linear(w=[0.3, -0.7, 2.0], b=0.2, size=1001, noise=0.5, seed=6)
     x, y = x + 1e4, y - 3e3  # a large offset, where uncentred sums would cancel
     monkeypatch.setattr(numpy_moments, "BLOCK", 64)  # many uneven blocks to merge
+    monkeypatch.setattr(numpy_moments, "HAND_QR_COLUMNS", 8 if hand else 0)
     m = numpy_moments.moments(x, y)
     assert m.n == 1001
     np.testing.assert_allclose(m.mx, x.mean(axis=0), rtol=1e-14)
     assert m.my == pytest.approx(y.mean(), rel=1e-14)
-    np.testing.assert_allclose(m.cxx, np.cov(x.T, bias=True), rtol=1e-10, atol=1e-12)
+    assert np.array_equal(m.r, np.triu(m.r))
+    # R̃ᵀR̃ of the stacked factor is the centred Gram matrix of [x | y]
+    np.testing.assert_allclose(m.r.T @ m.r / m.n, np.cov(x.T, bias=True), rtol=1e-10, atol=1e-12)
     cxy = ((x - x.mean(0)) * (y - y.mean())[:, None]).mean(0)
-    np.testing.assert_allclose(m.cxy, cxy, rtol=1e-10, atol=1e-12)
-    assert m.vy == pytest.approx(y.var(), rel=1e-10)
+    np.testing.assert_allclose(m.r.T @ m.z / m.n, cxy, rtol=1e-10, atol=1e-12)
+    assert (m.z @ m.z + m.rho2) / m.n == pytest.approx(y.var(), rel=1e-10)
     w, b = np.array([0.2, -0.1, 1.5]), 0.7
     r = x @ w + b - y
     loss, gw, gb = numpy_moments.loss_and_grad(w, b, m)
     assert loss == pytest.approx(np.mean(r**2), rel=1e-10)
     np.testing.assert_allclose(gw, 2 * (r @ x) / len(y), rtol=1e-10)
     assert gb == pytest.approx(2 * r.mean(), rel=1e-10)
+
+
+def test_moments_with_fewer_samples_than_columns():
+    from impls import numpy_moments
+
+    x, y = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]]), np.array([1.0, -2.0])
+    w, b = np.array([0.1, 0.2, -0.3]), 0.4
+    r = x @ w + b - y
+    loss, gw, gb = numpy_moments.loss_and_grad(w, b, numpy_moments.moments(x, y))
+    assert loss == pytest.approx(np.mean(r**2), rel=1e-13)
+    np.testing.assert_allclose(gw, 2 * (r @ x) / 2, rtol=1e-13)
+    assert gb == pytest.approx(2 * r.mean(), rel=1e-13)
 
 
 def test_moments_epochs_never_read_the_data(monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from conftest import build
@@ -13,6 +15,17 @@ DATASETS = [
     impls.make_linear(w=[0.3, -1.2, 2.0], b=-0.4, size=57, noise=0.2, seed=1),
     impls.make_linear(w=5.0, b=3.0, size=1000, noise=1.0, seed=2),
 ]
+
+
+@pytest.fixture(scope="module")
+def kept() -> Iterator[dict[str, impls.BackendBase]]:
+    """Backends built once for this module, so the data-parallel ones start their workers once."""
+    cache: dict[str, impls.BackendBase] = {}
+    yield cache
+    for backend in cache.values():
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
 
 
 def formula(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float]:
@@ -29,8 +42,8 @@ def points(d: int, count: int = 4) -> list[tuple[np.ndarray, float]]:
 
 
 @pytest.mark.parametrize("data", DATASETS, ids=["tutorial", "d3", "noisy"])
-def test_loss_and_grad_matches_formula(backend_name, data):
-    backend = build(backend_name)
+def test_loss_and_grad_matches_formula(kept, backend_name, data):
+    backend = kept.get(backend_name) or kept.setdefault(backend_name, build(backend_name))
     x, y = data
     for w, b in points(x.reshape(len(y), -1).shape[1]):
         loss, gw, gb = backend.loss_and_grad(w, b, x, y)
@@ -41,8 +54,8 @@ def test_loss_and_grad_matches_formula(backend_name, data):
 
 
 @pytest.mark.parametrize("data", DATASETS, ids=["tutorial", "d3", "noisy"])
-def test_loss_and_grad_matches_central_differences(backend_name, data):
-    backend = build(backend_name)
+def test_loss_and_grad_matches_central_differences(kept, backend_name, data):
+    backend = kept.get(backend_name) or kept.setdefault(backend_name, build(backend_name))
     x, y = data
     d = x.reshape(len(y), -1).shape[1]
     for w, b in points(d, count=2):
