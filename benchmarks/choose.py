@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .common import UsageError
-from .data_files import FORMATS, load_xy
+from .problems import DATA_FORMATS as FORMATS
+from .problems import load as load_xy
 from .report_advice import fmt_n, fmt_t
 from .report_data import Fit, Run, load
 from .suite.cases import parse_size
@@ -169,7 +170,7 @@ def epochs_needed(path: Path, tol: float, lr: float, dtype: str) -> tuple[int, i
     """(N, d, epochs to reach tol, reached) on the user's data, by the cheap exact path (numpy-moments)."""
     import impls  # numpy only: numpy-moments needs no framework
 
-    x, y = load_xy(path)
+    x, y = load_xy(str(path))
     cfg = impls.TrainConfig(lr=lr, epochs=1_000_000, tol=tol, dtype=dtype, record_history=False)
     res = impls.get_backend("numpy-moments").fit(x, y, cfg)
     if res.stop_reason == "diverged":

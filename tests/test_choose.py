@@ -111,7 +111,7 @@ def test_cli_counts_the_epochs_tol_needs_on_the_users_data(tmp_path):
         (["--size", "1000"], "--epochs"),
         (["--size", "ten", "--epochs", "5"], "bad --size"),
         (["--size", "100", "--epochs", "5", "--features", "0"], "--features"),
-        (["--data", "missing.npy", "--tol", "1e-3"], "no such data file"),
+        (["--data", "missing.npy", "--tol", "1e-3"], "no such file"),
         (["--data", "x.npy"], "--tol"),
         (["--size", "100", "--epochs", "5", "--device", "cuda"], "bench --dtypes float64 --devices cuda"),
     ],
