@@ -19,7 +19,7 @@ from benchmarks.cli import main
 from benchmarks.merge import merge
 from benchmarks.report_data import load
 from benchmarks.report_repro import agreement
-from benchmarks.suite import bench_fit, cases, harness
+from benchmarks.suite import bench_fit, cases, harness, runners
 from benchmarks.suite.memory import RssPeak, rss_supported
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -173,9 +173,9 @@ class Spy:
 COUNTS = (5, 10, 20)
 
 
-def _runner(spy: Spy, mode: str = "nohist") -> harness.CaseRunner:
+def _runner(spy: Spy, mode: str = "nohist") -> runners.CaseRunner:
     x, y = harness.data(100)
-    return harness.CaseRunner(spy, harness.FitCase("spy", 100, "float64", "cpu", mode, COUNTS), x, y, 0.0)
+    return runners.CaseRunner(spy, harness.FitCase("spy", 100, "float64", "cpu", mode, COUNTS), x, y, 0.0)
 
 
 def test_prepare_and_first_call_stay_outside_the_timed_rounds():

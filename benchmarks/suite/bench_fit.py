@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.suite import cases, harness, trace
+from benchmarks.suite import cases, harness, runners, trace
 from benchmarks.suite.harness import built
 
 
@@ -33,7 +33,7 @@ def _report(benchmark: Any, runner: Any, group: str) -> None:
     benchmark.extra_info.update(runner.info())
     top = max(runner.rounds) if isinstance(runner.rounds, dict) else None
     rounds = runner.rounds[top] if top is not None else runner.rounds
-    harness.record(benchmark, rounds.seconds)
+    runners.record(benchmark, rounds.seconds)
 
 
 def test_floor(benchmark: Any, measured: dict[Any, Any], device: str, dtype: str, n: int) -> None:

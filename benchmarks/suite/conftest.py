@@ -29,7 +29,8 @@ import impls  # noqa: E402
 from benchmarks import floor  # noqa: E402
 from benchmarks.common import versions  # noqa: E402
 from benchmarks.suite import cases, protocol  # noqa: E402
-from benchmarks.suite.harness import CaseRunner, FitCase, FloorRunner, built, data  # noqa: E402
+from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
+from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

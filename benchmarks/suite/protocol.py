@@ -27,7 +27,7 @@ from .cases import Policy, size_label
 
 
 class Runner(Protocol):
-    """What the scheduler needs of a case or a floor (harness.CaseRunner, harness.FloorRunner)."""
+    """What the scheduler needs of a case or a floor (runners.CaseRunner, runners.FloorRunner)."""
 
     label: str
     error: str | None
