@@ -234,7 +234,8 @@ def test_a_case_hands_its_rounds_and_cost_model_to_pytest_benchmark():
     assert bench.stats.seconds == r.rounds[20].seconds and not bench.has_error
     info = bench.extra_info
     assert info["epoch_counts"] == list(COUNTS) and info["rounds"] == 3
-    assert info["te_s"][0] > 0 and info["fit_residual"] >= 0
+    te, t0 = info["te_s"], info["t0_s"]  # timings of a loaded machine: only their shape is certain
+    assert te[1] <= te[0] <= te[2] and t0[1] <= t0[0] <= t0[2] and info["fit_residual"] >= 0
 
 
 def test_reference_is_the_iterate_every_backend_reaches():
