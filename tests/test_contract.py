@@ -149,8 +149,7 @@ def test_float32_loss_stays_accurate_at_the_noise_floor(backend, device):
     # sums of large terms loses its digits there (2.6e-4 relative for numpy-moments with float32
     # moments); per-pass float32 residuals keep it within ~1e-6. So run to the floor and compare
     # every reported loss with the float64 loss at the parameters it was taken at.
-    x, y = TWO
-    lr, rate = optimal_lr(x)
+    lr, rate = optimal_lr(TWO[0])
     epochs = math.ceil(math.log(1e-9) / math.log(rate))
     got = fit(backend, TWO, lr=lr, epochs=epochs, tol=0, dtype="float32", device=device)
     x32, y32 = (a.astype(np.float32).astype(np.float64) for a in TWO)  # the data as it trained
