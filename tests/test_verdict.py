@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -63,16 +64,22 @@ def test_deviation_compares_shared_epochs_only_and_final_values_only_at_the_same
     assert run.deviation(no_history, short) == 0.0  # nothing shared but the final values, which agree
     no_history.b += 0.25
     assert run.deviation(no_history, short) == pytest.approx(0.25)
+    assert run.deviation(no_history, ref) == 0.0  # nothing shared at all: no evidence of a difference
 
 
-def test_deviation_of_a_non_finite_value_is_infinite():
+def test_deviation_of_a_non_finite_value_is_infinite_and_quiet():
     ref = result([4.0, 2.0, 1.0])
     got = result([4.0, 2.0, 1.0])
     got.losses = np.array([4.0, math.nan, 1.0])
-    assert run.deviation(got, ref) == math.inf
-    got = result([4.0, 2.0, 1.0])
-    got.w = np.array([math.inf])
-    assert run.deviation(got, ref) == math.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's invalid-value and overflow warnings included
+        assert run.deviation(got, ref) == math.inf
+        got = result([4.0, 2.0, 1.0])
+        got.w = np.array([math.inf])
+        assert run.deviation(got, ref) == math.inf
+        assert run.deviation(got, got) == math.inf  # inf - inf
+        got.w, ref.w = np.array([1e308]), np.array([-1e308])  # the difference overflows
+        assert run.deviation(got, ref) == math.inf
 
 
 @pytest.mark.parametrize(
@@ -127,6 +134,7 @@ def test_reference_is_run_in_float64_on_the_cpu_when_not_reusable():
     for outcomes, cfg in (
         ([Outcome("numpy-moments", result([9.0]), {})], CFG),  # not in the run
         ([Outcome("numpy-closed", None, {}, status="error")], CFG),  # in it, but failed
+        ([], impls.TrainConfig(epochs=40, tol=1e-3, device="cuda")),  # a run on a GPU: its reference is not
         ([outcome("numpy-closed", F32)], F32),  # in it, in float32
     ):
         got = run.reference(outcomes, X, Y, cfg)
@@ -135,8 +143,6 @@ def test_reference_is_run_in_float64_on_the_cpu_when_not_reusable():
 
 
 def test_reference_that_diverges_raises_no_warning():
-    import warnings
-
     cfg = impls.TrainConfig(lr=50.0, dtype="float32")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -165,13 +171,15 @@ def test_verdict_names_every_backend_that_diverged_disagrees_or_failed(capsys):
         Outcome("c", None, {}, status="disagrees", deviation=0.0123),
         Outcome("d", None, {}, status="error", error="RuntimeError: boom"),
         Outcome("e", None, {}, status="diverged"),
+        Outcome("f", None, {}, status="disagrees", deviation=2.0),
+        Outcome("g", None, {}, status="error", error="ValueError: bad"),
     ]
     assert run.verdict(outcomes, impls.TrainConfig(lr=50.0)) == 1
     assert capsys.readouterr().out.splitlines()[1:] == [
         "diverged: b, e (lr=50); try a smaller --lr",
-        "disagree with numpy-closed: c (by 0.012)",
-        "failed: d: RuntimeError: boom",
-        "verdict: the backends do NOT agree (4 of 5 diverged, disagree or failed)",
+        "disagree with numpy-closed: c (by 0.012), f (by 2)",
+        "failed: d: RuntimeError: boom; g: ValueError: bad",
+        "verdict: the backends do NOT agree (6 of 7 diverged, disagree or failed)",
     ]
     for status in ("diverged", "disagrees", "error"):
         assert run.verdict([Outcome("a", None, {}), Outcome("x", None, {}, status=status)], CFG) == 1
