@@ -100,12 +100,15 @@ X, Y = impls.make_linear(size=20, seed=0)
 BAD_INPUTS = [
     ("lengths", X, Y[:-1], None, "different lengths: 20 and 19"),
     ("empty", np.array([]), np.array([]), None, "empty"),
-    ("nan in x", np.where(np.arange(20) == 4, np.nan, X), Y, None, "x has 1 non-finite"),
-    ("inf in y", X, np.where(np.arange(20) == 2, np.inf, Y), None, "y has 1 non-finite"),
+    ("nan in x", np.where(np.arange(20) == 4, np.nan, X), Y, None, r"x has 1 non-finite .* at \(4,\)$"),
+    ("inf in y", X, np.where(np.arange(20) == 2, np.inf, Y), None, r"y has 1 non-finite .* at \(2,\)$"),
+    ("y empty", X, np.array([]), None, "data is empty"),
+    ("no features", np.zeros((20, 0)), Y, None, "data is empty"),
     ("y 2-D", X, Y.reshape(20, 1), None, "y must be 1-D"),
     ("x 3-D", X.reshape(20, 1, 1), Y, None, "x must be 1-D .* or 2-D"),
     ("init size", X.reshape(20, 1), Y, ([0.1, 0.2], 0.0), "init has 2 weight"),
     ("not numeric", ["a"] * 20, Y, None, "x must be numeric"),
+    ("y not numeric", X, ["a"] * 20, None, "y must be numeric"),
 ]
 
 
@@ -162,6 +165,13 @@ def test_loss_and_grad_takes_w_as_a_number_or_a_sequence(backend_name):
         r = 0.1 * X + float(np.float32(0.2) if isinstance(b, np.float32) else 0.2) - Y
         assert loss == pytest.approx(np.mean(r**2), rel=1e-12) and gw.shape == (1,)
         assert gb == pytest.approx(2 * r.mean(), rel=1e-12)
+
+
+def test_one_sample_is_enough_data(backend_name):
+    if backend_name in ("torch-ddp", "jax-sharded"):
+        pytest.skip(f"{backend_name} splits the samples over 2 workers by default: it needs 2")
+    got = build(backend_name).fit([0.5], [2.0], impls.TrainConfig(epochs=3, tol=0))
+    assert got.epochs == 3 and got.losses.shape == (3,)
 
 
 class _Recorder(BackendBase):
