@@ -3,8 +3,9 @@
 Reads mutmut's own records in mutants/ (``*.py.meta``: exit code per mutant, ``*.py.spans``:
 where each mutant's function lies), keeps the functions in SCOPE, and counts a survivor as
 equivalent only if results/mutation/equivalent.json explains it *and* its mutated line is still
-the one explained (mutant numbers shift when the code changes). Score = killed / (mutants that
-ran - equivalent). Exit 1 when it is below --min-score, so ``make mutate`` fails too.
+the one explained (mutant numbers shift when the code changes); an entry of another kind explains
+a survivor that still counts against the score. Score = (killed + timeout) / (killed + timeout +
+survived). Exit 1 when it is below --min-score, so ``make mutate`` fails too.
 """
 
 from __future__ import annotations
@@ -80,9 +81,12 @@ def render(codes: dict[str, dict[str, int | None]], mutants: Path, equivalent: d
             elif code in SURVIVED:
                 line = change(mutants, module, key)
                 known = equivalent.get(key)
-                if known and known.get("change") == line:
+                if known and known.get("change") == line and known.get("kind") == "equivalent":
                     c["equivalent"] += 1
                     survivors.append((key, line, "equivalent: " + known["why"]))
+                elif known and known.get("change") == line:
+                    c["survived"] += 1  # explained, but a real difference no test here can see
+                    survivors.append((key, line, "survived: " + known["why"]))
                 else:
                     c["survived"] += 1
                     survivors.append((key, line, "**not explained: needs a test or a reason**"))
