@@ -61,6 +61,9 @@ def test_config_defaults_are_the_tutorials():
         ({"epochs": 0}, "epochs"),
         ({"epochs": 2.5}, "epochs"),
         ({"tol": -1e-3}, "tol"),
+        ({"tol": "0.1"}, "tol"),
+        ({"lr": "0.1"}, "lr"),
+        ({"lr": True}, "lr"),
         ({"dtype": "float16"}, "float32, float64"),
         ({"device": "tpu"}, "cpu, cuda, auto"),
         ({"init": (1.0,)}, "init"),
@@ -82,6 +85,8 @@ def test_init_is_shared_and_seeded():
     w0, b0 = impls.TrainConfig(init=(0.5, 0.25)).initial_params(1)
     np.testing.assert_array_equal(w0, [0.5])
     assert b0 == 0.25
+    given = impls.TrainConfig(init=(np.array([1, 2]), 3))
+    assert given.init == ((1.0, 2.0), 3.0) and hash(given)  # normalised: plain floats, hashable
 
 
 def test_unknown_backend_lists_valid_names():
@@ -146,11 +151,11 @@ class _Overflowing(BackendBase):
 @pytest.mark.parametrize(
     ("w", "b", "message"),
     [
-        ("abc", 0.0, "w must be numeric"),
-        ([0.1], "abc", "b must be numeric"),
-        ([0.1], [0.2, 0.3], "b must be a scalar"),
-        ([np.nan], 0.0, "w and b must be finite"),
-        ([0.1], np.inf, "w and b must be finite"),
+        ("abc", 0.0, "^w must be numeric"),
+        ([0.1], "abc", "^b must be numeric"),
+        ([0.1], [0.2, 0.3], "^b must be a scalar"),
+        ([np.nan], 0.0, "^w and b must be finite$"),
+        ([0.1], np.inf, "^w and b must be finite$"),
     ],
 )
 def test_loss_and_grad_rejects_bad_parameters(backend_name, w, b, message):
@@ -210,6 +215,8 @@ def test_a_device_the_backend_cannot_use_is_refused_with_the_usable_ones():
                                          r"\(usable: cpu\)$"):
         impls.get_backend("numpy-closed").resolve_device("cuda")
     assert impls.get_backend("numpy-closed").resolve_device("auto") == "cpu"
+    with pytest.raises(ValueError, match=r"\(usable: cpu, cuda\)$"):
+        _Recorder().resolve_device("mps")
 
 
 def test_fit_without_a_config_uses_the_tutorials():
