@@ -20,7 +20,7 @@ import impls
 from impls import trainer
 
 DATA = impls.make_linear(size=64, seed=2)
-BUSY = 0.2  # seconds each spied wait pretends the device is still busy
+BUSY = 0.05  # seconds each spied wait pretends the device is still busy
 NUMPY_SKIP = "NumPy computes synchronously on the host: there is no queued work to wait for"
 
 
