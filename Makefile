@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint run bench report reproduce clean
+.PHONY: venv test lint run bench report reproduce mutate clean
 
 venv: $(STAMP)
 
@@ -40,5 +40,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Mutation testing of the contract's core (README, "Run the tests"): a habit before a release, not
+# part of CI. Niced, at most 40 minutes; writes results/mutation/summary.md, exit 1 below 90%.
+# From `gdbench run` only its verdict; the rest of benchmarks/ is mutated but never run.
+MUTANTS := 'impls.*' 'benchmarks.compare.*' $(foreach f,reference judge deviation verdict,'benchmarks.run.x_$(f)__*')
+mutate: $(STAMP)
+	rm -rf mutants
+	start=$$(date +%s); timeout 2400 nice -n 19 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) > mutants.log 2>&1; \
+	  rc=$$?; tail -c 300 mutants.log; echo; [ $$rc -eq 0 ] || echo "mutmut exited $$rc (see mutants.log)"; \
+	  $(PY) tools/mutation_summary.py --seconds $$(( $$(date +%s) - start ))
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info mutants mutants.log

@@ -84,15 +84,23 @@ def test_figures_redraw_from_run_json_alone(default_run, tmp_path):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
 
 
+@pytest.mark.parametrize("backends", ["numpy-closed,cli-skewed", "cli-skewed,numpy-closed"],
+                         ids=["reference-first", "reference-last"])
 @pytest.mark.parametrize(("shift", "rc"), [(0.0, 0), (0.05, 1)], ids=["faithful", "wrong"])
-def test_a_backend_that_disagrees_fails_the_run(tmp_path, shift, rc):
+def test_a_backend_that_disagrees_fails_the_run(tmp_path, shift, rc, backends):
+    # The reference is numpy-closed by name, wherever it stands in --backends.
     with registered("cli-skewed", lambda **o: Skewed("cli-skewed", shift=shift)):
-        got, stdout, _ = gdbench("run", "--backends", "numpy-closed,cli-skewed", *SMALL,
-                                 "--out", str(tmp_path))
+        got, stdout, _ = gdbench("run", "--backends", backends, *SMALL, "--out", str(tmp_path))
     assert got == rc, stdout
     statuses = {r["backend"]: r["status"] for r in json.loads((tmp_path / "run.json").read_text())["results"]}
     assert statuses == {"numpy-closed": "ok", "cli-skewed": "ok" if rc == 0 else "disagrees"}
     assert ("disagree with numpy-closed: cli-skewed" in stdout) == (rc == 1)
+
+
+def test_a_run_without_the_reference_still_judges_against_it(tmp_path):
+    with registered("cli-skewed", lambda **o: Skewed("cli-skewed", shift=0.05)):
+        rc, stdout, _ = gdbench("run", "--backends", "cli-skewed", *SMALL, "--out", str(tmp_path))
+    assert rc == 1 and "disagree with numpy-closed: cli-skewed" in stdout
 
 
 def test_float32_run_agrees_within_its_tolerance(tmp_path):
@@ -100,6 +108,9 @@ def test_float32_run_agrees_within_its_tolerance(tmp_path):
                             "--features", "2", *SMALL, "--out", str(tmp_path))
     assert rc == 0, stdout
     assert "tolerance (float32)" in stdout and "0.0001" in stdout
+    # numpy-closed in float32 is judged too, against its float64 self: it differs, within 1e-4
+    dev = {r["backend"]: r["deviation"] for r in json.loads((tmp_path / "run.json").read_text())["results"]}
+    assert 0 < dev["numpy-closed"] <= 1e-4 and 0 < dev["torch-nograd"] <= 1e-4
 
 
 def test_backend_options_reach_only_the_backends_that_take_them(tmp_path, monkeypatch):

@@ -162,6 +162,21 @@ def test_moments_float32_tracks_float64_closer_than_the_contract_asks():
     np.testing.assert_allclose(got.ws, ref.ws, rtol=0, atol=1e-6)
 
 
+def test_moments_float32_is_float64_arithmetic_on_float32_data_and_parameters():
+    # x far from 0 with a small spread, and an init near the data: rounding x, w0 or b0 to float32
+    # moves the loss by 1e-5 or more relative, so a fit that skips one rounding shows at 1e-10.
+    rng = np.random.default_rng(7)
+    u = rng.random(200)
+    x, y = 1000 + 1e-3 * u, 0.5 + 0.3 * u + 1e-4 * rng.random(200)
+    w0, b0 = 0.3, -299.6123456789
+    got = build("numpy-moments").fit(x, y, cfg(lr=5e-7, dtype="float32", init=(w0, b0)))
+    x32, y32 = (a.astype(np.float32).astype(np.float64) for a in (x, y))
+    ws = np.r_[np.float32(w0), got.ws[:-1, 0]]  # the parameters each epoch's loss was taken at
+    bs = np.r_[np.float32(b0), got.bs[:-1]]
+    exact = np.mean((np.outer(x32, ws) + bs - y32[:, None]) ** 2, axis=0)
+    np.testing.assert_allclose(got.losses, exact, rtol=1e-10, atol=0)
+
+
 # --- numpy-buffered: numpy-closed's iterates without N-sized temporaries -----------------------
 
 

@@ -61,10 +61,14 @@ def test_config_defaults_are_the_tutorials():
         ({"epochs": 0}, "epochs"),
         ({"epochs": 2.5}, "epochs"),
         ({"tol": -1e-3}, "tol"),
+        ({"tol": "0.1"}, "tol"),
+        ({"lr": "0.1"}, "lr"),
+        ({"lr": True}, "lr"),
         ({"dtype": "float16"}, "float32, float64"),
         ({"device": "tpu"}, "cpu, cuda, auto"),
         ({"init": (1.0,)}, "init"),
         ({"init": ([1.0, float("nan")], 0.0)}, "init"),
+        ({"init": ("abc", 0.0)}, "init must be None or"),
         ({"seed": "x"}, "seed"),
     ],
 )
@@ -81,6 +85,8 @@ def test_init_is_shared_and_seeded():
     w0, b0 = impls.TrainConfig(init=(0.5, 0.25)).initial_params(1)
     np.testing.assert_array_equal(w0, [0.5])
     assert b0 == 0.25
+    given = impls.TrainConfig(init=(np.array([1, 2]), 3))
+    assert given.init == ((1.0, 2.0), 3.0) and hash(given)  # normalised: plain floats, hashable
 
 
 def test_unknown_backend_lists_valid_names():
@@ -99,12 +105,15 @@ X, Y = impls.make_linear(size=20, seed=0)
 BAD_INPUTS = [
     ("lengths", X, Y[:-1], None, "different lengths: 20 and 19"),
     ("empty", np.array([]), np.array([]), None, "empty"),
-    ("nan in x", np.where(np.arange(20) == 4, np.nan, X), Y, None, "x has 1 non-finite"),
-    ("inf in y", X, np.where(np.arange(20) == 2, np.inf, Y), None, "y has 1 non-finite"),
+    ("nan in x", np.where(np.arange(20) == 4, np.nan, X), Y, None, r"x has 1 non-finite .* at \(4,\)$"),
+    ("inf in y", X, np.where(np.arange(20) == 2, np.inf, Y), None, r"y has 1 non-finite .* at \(2,\)$"),
+    ("y empty", X, np.array([]), None, "data is empty"),
+    ("no features", np.zeros((20, 0)), Y, None, "data is empty"),
     ("y 2-D", X, Y.reshape(20, 1), None, "y must be 1-D"),
     ("x 3-D", X.reshape(20, 1, 1), Y, None, "x must be 1-D .* or 2-D"),
     ("init size", X.reshape(20, 1), Y, ([0.1, 0.2], 0.0), "init has 2 weight"),
     ("not numeric", ["a"] * 20, Y, None, "x must be numeric"),
+    ("y not numeric", X, ["a"] * 20, None, "y must be numeric"),
 ]
 
 
@@ -137,6 +146,92 @@ class _Overflowing(BackendBase):
 
     def _loss_and_grad(self, w, b, x, y):
         raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    ("w", "b", "message"),
+    [
+        ("abc", 0.0, "^w must be numeric"),
+        ([0.1], "abc", "^b must be numeric"),
+        ([0.1], [0.2, 0.3], "^b must be a scalar"),
+        ([np.nan], 0.0, "^w and b must be finite$"),
+        ([0.1], np.inf, "^w and b must be finite$"),
+    ],
+)
+def test_loss_and_grad_rejects_bad_parameters(backend_name, w, b, message):
+    with pytest.raises(ValueError, match=message):
+        build(backend_name).loss_and_grad(w, b, X, Y)
+
+
+def test_loss_and_grad_takes_w_as_a_number_or_a_sequence(backend_name):
+    backend = build(backend_name)
+    for w, b in ((0.1, 0.2), ([0.1], [0.2]), (np.array([[0.1]]), np.float32(0.2))):
+        loss, gw, gb = backend.loss_and_grad(w, b, X, Y)
+        r = 0.1 * X + float(np.float32(0.2) if isinstance(b, np.float32) else 0.2) - Y
+        assert loss == pytest.approx(np.mean(r**2), rel=1e-12) and gw.shape == (1,)
+        assert gb == pytest.approx(2 * r.mean(), rel=1e-12)
+
+
+def test_one_sample_is_enough_data(backend_name):
+    if backend_name in ("torch-ddp", "jax-sharded"):
+        pytest.skip(f"{backend_name} splits the samples over 2 workers by default: it needs 2")
+    got = build(backend_name).fit([0.5], [2.0], impls.TrainConfig(epochs=3, tol=0))
+    assert got.epochs == 3 and got.losses.shape == (3,)
+
+
+class _Recorder(BackendBase):
+    """A backend that claims a GPU: records the device its loop was prepared for."""
+
+    name = "test-recorder"
+    framework = "numpy"
+
+    def __init__(self) -> None:
+        self.prepared_for: list[str] = []
+
+    def devices(self):
+        return ["cpu", "cuda"]
+
+    def read(self, params):
+        return params
+
+    def _prepare(self, prob: Problem, cfg, device):
+        self.prepared_for.append(device)
+        return lambda: Trace((prob.w0, prob.b0), 1.0, 0, "max_epochs", None, None, None, 0.1)
+
+    def _loss_and_grad(self, w, b, x, y):
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(("asked", "used"), [("auto", "cuda"), ("cuda", "cuda"), ("cpu", "cpu")])
+def test_the_resolved_device_reaches_the_loop_and_the_result(asked, used):
+    backend = _Recorder()
+    got = backend.fit(X, Y, impls.TrainConfig(device=asked))
+    assert backend.prepared_for == [used] and got.device == used
+    assert backend.resolve_device(asked) == used
+
+
+def test_a_device_the_backend_cannot_use_is_refused_with_the_usable_ones():
+    with pytest.raises(ValueError, match=r"^numpy-closed: device 'cuda' requested but not available here "
+                                         r"\(usable: cpu\)$"):
+        impls.get_backend("numpy-closed").resolve_device("cuda")
+    assert impls.get_backend("numpy-closed").resolve_device("auto") == "cpu"
+    with pytest.raises(ValueError, match=r"\(usable: cpu, cuda\)$"):
+        _Recorder().resolve_device("mps")
+
+
+def test_fit_without_a_config_uses_the_tutorials():
+    backend = impls.get_backend("numpy-closed")
+    x, y = impls.make_linear()
+    got, ref = backend.fit(x, y), backend.fit(x, y, impls.TrainConfig())
+    np.testing.assert_array_equal(got.losses, ref.losses)
+    assert (got.epochs, got.stop_reason, got.dtype, got.device) == (ref.epochs, "tol", "float64", "cpu")
+
+
+def test_the_readmes_tutorial_row_is_what_numpy_closed_prints():
+    # README, "Reproduce the tutorial": numpy-closed's row of `make run` with the defaults.
+    got = impls.get_backend("numpy-closed").fit(*impls.make_linear())
+    assert (f"{got.w[0]:.6g}", f"{got.b:.6g}", f"{got.loss:.3e}", got.epochs, got.stop_reason) == (
+        "0.317921", "0.490258", "4.972e-05", 246, "tol")
 
 
 def test_non_finite_parameters_after_the_last_epoch_count_as_diverged():
