@@ -4,11 +4,15 @@
 code. Every epoch reads x and y once, computing Σr², Σr and Σr·x together (r = x·w + b − y), from
 which the loss and both gradients follow; nothing N-sized is allocated, during an epoch or a fit.
 
-The sums are taken over fixed chunks of ``CHUNK`` rows, each into its own row of partial sums,
-and the partial sums are then added in chunk order. The chunks are the unit of parallel work:
-from ``PARALLEL_FROM`` rows the chunk loop is a ``prange`` over numba's threads, below it a plain
-loop. Both paths add the same partial sums in the same order, so a fit's trajectory does not
-depend on the path or the thread count.
+Serial below ``PARALLEL_FROM`` rows, one loop over all rows. From there on, a ``prange`` over
+fixed chunks of ``CHUNK`` rows, each summed into its own row of partial sums, which are then added
+in chunk order: the result does not depend on the thread count or on which thread ran which
+chunk, and differs from the serial path's only by rounding. ``PARALLEL_FROM`` was measured on the
+2-core development machine (numba 0.68.1, omp threading layer, 2 threads, marginal cost per epoch
+from whole fits at two epoch counts, min of 9 interleaved repeats): the parallel path cost 1.5x
+the serial one at N = 16384 (one chunk: the parallel region's ~1.5 µs buys nothing), 1.0x in
+float64 and 0.76x in float32 at 32768, 0.72x at 65536, 0.36-0.5x from 3·10⁵ on. With many more
+threads the region costs more and pays off later; the constant is this machine's.
 
 Precision: the data and the parameters are held in ``dtype``, but every residual and every sum is
 float64. A float32 sum of 10⁷ terms loses about as many digits as it has (the suite's float32
@@ -16,13 +20,14 @@ tolerance would not hold); widening costs nothing measurable, since at large N a
 by reading the data and at small N by the loop's latency. The update is computed in float64 and
 rounded to ``dtype`` once when stored.
 
-Compilation: ``fit_loop`` is compiled once per dtype (d, N, lr, tol and the epoch limit are
-runtime values; history buffers are always passed, empty without history) and written to numba's
+Compilation: ``fit_loop`` is compiled once per dtype (d, N, lr, tol, the epoch limit and the path
+are runtime values; history buffers are always passed, empty without history) and written to numba's
 on-disk cache (``cache=True``), so another process loads it instead of compiling. The first fit of
 a ``prepare()`` compiles or loads before its clock starts; ``FitResult.info`` records how long
 that took (``compile_seconds``, 0 when already in memory), where the code came from (``code``:
 "compiled", "disk cache" or "memory"), the compiles made by this process, whether the fit ran in
-parallel, and numba's thread count (``NUMBA_NUM_THREADS``, which the suite sets).
+parallel, and numba's thread count (``NUMBA_NUM_THREADS``, which the suite sets; one thread means
+the serial path at every N).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from .base import StopReason, TrainConfig
 from .trainer import BackendBase, Problem, Trace
 
 CHUNK = 1 << 14  # rows per partial sum: a few hundred KB of x, and up to 610 chunks at N = 10⁷
-PARALLEL_FROM = 1 << 17  # rows; placeholder, measured below
+PARALLEL_FROM = 1 << 15  # rows; where prange started to pay here, measured as the docstring says
 # reassoc lets LLVM vectorise the sums; contract allows FMA. Not nnan/ninf: divergence is detected
 # by a non-finite loss, which those flags would let the compiler assume away.
 FASTMATH = {"reassoc", "contract"}
@@ -48,7 +53,7 @@ STOPS: dict[int, StopReason] = {RUNNING: "max_epochs", TOL: "tol", DIVERGED: "di
 Params = np.ndarray  # (d + 1,) in the working dtype: w, then b
 
 
-@njit(cache=True, fastmath=FASTMATH)  # type: ignore[misc]
+@njit(cache=True, fastmath=FASTMATH)
 def sums_d1(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tuple[float, float, float]:
     """(Σr², Σr, Σr·x) for one feature, in float64: a loop LLVM vectorises."""
     s2 = 0.0
@@ -63,7 +68,7 @@ def sums_d1(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tuple[float, fl
     return s2, s1, sx
 
 
-@njit(cache=True, fastmath=FASTMATH)  # type: ignore[misc]
+@njit(cache=True, fastmath=FASTMATH)
 def sums(x: np.ndarray, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     """Σr², Σr and Σr·x_j over all rows into out[0], out[1], out[2:], in float64.
 
@@ -92,7 +97,7 @@ def sums(x: np.ndarray, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
     out[1] = s1
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)  # type: ignore[misc]
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
 def fit_loop(
     x: np.ndarray,
     y: np.ndarray,
@@ -144,6 +149,14 @@ def fit_loop(
     return epochs, RUNNING, loss
 
 
+def plain(a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """``a`` as a C-contiguous, writeable array of ``dtype`` (copied only if needed).
+
+    numba types layout and read-only-ness, so anything else would compile another signature.
+    """
+    return np.require(a, dtype, ["C", "W"])
+
+
 def compiles() -> int:
     """Signatures of ``fit_loop`` compiled (not loaded from disk) in this process."""
     return int(sum(fit_loop.stats.cache_misses.values()))
@@ -172,8 +185,7 @@ class NumbaFused(BackendBase):
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dt = np.dtype(cfg.dtype)
-        x = np.ascontiguousarray(prob.x, dtype=dt).reshape(-1)
-        y = np.ascontiguousarray(prob.y, dtype=dt)
+        x, y = plain(prob.x, dt).reshape(-1), plain(prob.y, dt)
         p0 = np.append(prob.w0, prob.b0).astype(dt)
         lr, tol = float(dt.type(cfg.lr)), float(cfg.tol)
         cap = cfg.epochs if cfg.record_history else 0
@@ -206,6 +218,7 @@ class NumbaFused(BackendBase):
                 "compiles": compiles(),
                 "parallel": parallel,
                 "threads": threads,
+                "threading_layer": numba.threading_layer() if parallel else None,
             }
             history = cfg.record_history
             return Trace(
@@ -225,7 +238,7 @@ class NumbaFused(BackendBase):
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
         n, total = len(y), np.empty(w.size + 2)
-        sums(np.ascontiguousarray(x).reshape(-1), y, np.append(w, b), total)
+        sums(plain(x, np.float64).reshape(-1), plain(y, np.float64), np.append(w, b), total)
         return total[0] / n, 2 * total[2:] / n, 2 * total[1] / n
 
 
