@@ -15,10 +15,11 @@ float64 and 0.76x in float32 at 32768, 0.72x at 65536, 0.36-0.5x from 3·10⁵ o
 threads the region costs more and pays off later; the constant is this machine's.
 
 Precision: the data and the parameters are held in ``dtype``, but every residual and every sum is
-float64. A float32 sum of 10⁷ terms loses about as many digits as it has (the suite's float32
-tolerance would not hold); widening costs nothing measurable, since at large N an epoch is bound
-by reading the data and at small N by the loop's latency. The update is computed in float64 and
-rounded to ``dtype`` once when stored.
+float64, and the update is computed in float64 and rounded to ``dtype`` once when stored. A float32
+sum of N terms loses digits as N grows; widened, only the rounding of the data remains: after 5
+epochs at N = 10⁷ the float32 losses are within 1.4e-8 of the float64 ones here (numpy-closed's
+float32: 3e-6). It costs nothing measurable: at large N an epoch is bound by reading the data, and
+at small N by the loop's latency (float32 and float64 both ~0.06 µs per epoch at N = 100).
 
 Compilation: ``fit_loop`` is compiled once per dtype (d, N, lr, tol, the epoch limit and the path
 are runtime values; history buffers are always passed, empty without history) and written to numba's

@@ -131,7 +131,9 @@ def test_numba_fused_parallel_path_follows_numpy_closed(dtype, w):
     ref = build("numpy-closed").fit(*data, cfg(epochs=30))
     got = build("numba-fused").fit(*data, cfg(epochs=30, dtype=dtype))
     assert got.info["parallel"] is True and got.epochs == 30
-    atol = {"float64": 1e-10, "float32": 1e-4}[dtype]  # the contract's tolerances
+    # float64's is the contract's; float32's is 100x tighter than the contract's 1e-4: the sums are
+    # float64, so only the rounding of data and parameters to float32 remains.
+    atol = {"float64": 1e-10, "float32": 1e-6}[dtype]
     for a, b in ((got.losses, ref.losses), (got.ws, ref.ws), (got.bs, ref.bs)):
         np.testing.assert_allclose(a, b, rtol=0, atol=atol)
 
