@@ -35,6 +35,7 @@ _REGISTRY: dict[str, Factory] = {
     "torch-optim": _lazy("torch_optim", "TorchOptim"),
     "numpy-moments": _lazy("numpy_moments", "NumpyMoments"),
     "numpy-buffered": _lazy("numpy_buffered", "NumpyBuffered"),
+    "numba-fused": _lazy("numba_fused", "NumbaFused"),
     "torch-ddp": _lazy("torch_ddp", "TorchDDP"),
     "jax-sharded": _lazy("jax_sharded", "JaxSharded"),
 }

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import build
 
 import impls
+from benchmarks.suite import cases
 
 
 def cfg(**kw: object) -> impls.TrainConfig:
@@ -89,6 +95,76 @@ def test_torch_compile_never_recompiles_for_the_same_dtype_and_d():
     n = torch_compile.PARALLEL_FROM
     assert torch_compile.compiled_step(n - 1) is torch_compile.compiled_serial
     assert torch_compile.compiled_step(n) is torch_compile.compiled_parallel
+
+
+# --- numba-fused: one compile per dtype, found on disk by the next process, threads from the suite
+
+
+def test_numba_fused_compiles_once_per_dtype_whatever_d_n_lr_or_history():
+    numba_fused = pytest.importorskip("impls.numba_fused", reason="numba not installed")
+    x, y = impls.make_linear(size=37, seed=5)
+    build("numba-fused").fit(x, y, cfg())  # compiles or loads float64, unless a test did already
+    compiles, signatures = numba_fused.compiles(), len(numba_fused.fit_loop.signatures)
+    wide = impls.make_linear(w=[0.3, -0.7, 1.0], b=0.2, size=numba_fused.PARALLEL_FROM, seed=4)
+    for data, kw in (
+        ((x, y), {"lr": 0.05, "init": (0.3, -1.0), "epochs": 7}),
+        ((x, y), {"record_history": False, "epochs": 70}),
+        (wide, {"tol": 1e-9}),  # d = 3, and the parallel path where numba has threads
+    ):
+        got = build("numba-fused").fit(*data, cfg(**kw))
+        assert (got.info["code"], got.info["compile_seconds"]) == ("memory", 0.0)
+    run = build("numba-fused").prepare(x, y, cfg(epochs=50))
+    run(), run()
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        build("numba-fused").fit(x, y, cfg(lr=50.0, epochs=500))
+    assert numba_fused.compiles() == compiles and len(numba_fused.fit_loop.signatures) == signatures
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("w", [0.3, [0.3, -0.7]], ids=["d1", "d2"])
+def test_numba_fused_parallel_path_follows_numpy_closed(dtype, w):
+    numba_fused = pytest.importorskip("impls.numba_fused", reason="numba not installed")
+    if numba_fused.numba.get_num_threads() < 2:
+        pytest.skip("numba has one thread here (NUMBA_NUM_THREADS=1), so it never takes the parallel path")
+    # Two full chunks and a partial third, so the partial sums are really merged.
+    data = impls.make_linear(w=w, b=0.2, size=numba_fused.PARALLEL_FROM + 1000, seed=4)
+    ref = build("numpy-closed").fit(*data, cfg(epochs=30))
+    got = build("numba-fused").fit(*data, cfg(epochs=30, dtype=dtype))
+    assert got.info["parallel"] is True and got.epochs == 30
+    # float64's is the contract's; float32's is 100x tighter than the contract's 1e-4: the sums are
+    # float64, so only the rounding of data and parameters to float32 remains.
+    atol = {"float64": 1e-10, "float32": 1e-6}[dtype]
+    for a, b in ((got.losses, ref.losses), (got.ws, ref.ws), (got.bs, ref.bs)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+
+
+SECOND_PROCESS = """
+import json, impls
+from impls import numba_fused
+x, y = impls.make_linear(size=numba_fused.PARALLEL_FROM, seed=1)
+got = impls.get_backend("numba-fused").fit(x, y, impls.TrainConfig(epochs=3, tol=0))
+print(json.dumps({k: got.info[k] for k in ("code", "compiles", "threads", "parallel")}))
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numba_fused_next_process_loads_from_disk_with_the_suites_threads(threads):
+    pytest.importorskip("impls.numba_fused", reason="numba not installed")
+    build("numba-fused").fit(*impls.make_linear(size=50), cfg())  # float64 is on disk from here on
+    env = cases.thread_env(threads, os.environ)  # what `gdbench bench --threads` gives its child
+    argv = [sys.executable, "-c", SECOND_PROCESS]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout.splitlines()[-1])
+    assert info == {"code": "disk cache", "compiles": 0, "threads": threads, "parallel": threads > 1}
+
+
+def test_numba_fused_without_numba_is_unavailable_with_the_reason(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now raises ImportError
+    monkeypatch.delitem(sys.modules, "impls.numba_fused", raising=False)
+    with pytest.raises(impls.BackendUnavailable, match="numba"):
+        impls.get_backend("numba-fused")
+    assert "numba" in str(impls.unavailable_reason("numba-fused"))
 
 
 # --- torch-optim: the habit, without side effects ---------------------------------------------

@@ -156,6 +156,7 @@ THREAD_VARS = (
     "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
     "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
 )
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 
