@@ -66,9 +66,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--processes",
         type=int,
-        default=None,
-        help="run the sweep in this many processes one after another and pool their rounds, as pyperf "
-        "does: each process draws its own memory layout and compiled code (default: 1 quick, 2 full)",
+        default=1,
+        help="run the sweep in this many processes one after another, sharing the budget, and pool "
+        "their rounds, as pyperf does: each process draws its own memory layout and compiled code",
     )
     p.add_argument("--out", type=out_dir, default=DEFAULT_OUT, help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
@@ -129,10 +129,9 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
 
 
 def processes(args: argparse.Namespace) -> int:
-    """How many suite processes the sweep runs in."""
-    if getattr(args, "processes", None) is not None:
-        return int(args.processes)
-    return 1 if args.quick else 2
+    """How many suite processes the sweep runs in (1 by default: on 2 cores a second process's
+    start-up and compilation cost about a pass of the sweep, more than its layout diversity buys)."""
+    return int(getattr(args, "processes", 1))
 
 
 def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:

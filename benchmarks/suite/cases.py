@@ -99,7 +99,7 @@ def policy(quick: bool = False) -> Policy:
     # (which pools the counts) to reach p < 0.01; more passes follow while the budget allows.
     if quick:
         return Policy(min_passes=3, max_passes=12, target=0.05, budget_s=45.0, keep_bytes=2 << 30)
-    return Policy(min_passes=3, max_passes=25, target=0.04, budget_s=12 * 60.0, keep_bytes=2 << 30)
+    return Policy(min_passes=3, max_passes=25, target=0.04, budget_s=10 * 60.0, keep_bytes=2 << 30)
 
 
 @dataclass(frozen=True)
