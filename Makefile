@@ -43,7 +43,8 @@ lint: $(STAMP)
 # Mutation testing of the contract's core (README, "Run the tests"): a habit before a release, not
 # part of CI. Niced, at most 40 minutes; writes results/mutation/summary.md, exit 1 below 90%.
 # From `gdbench run` only its verdict; the rest of benchmarks/ is mutated but never run.
-MUTANTS := 'impls.*' 'benchmarks.compare.*' $(foreach f,reference judge deviation verdict,'benchmarks.run.x_$(f)__*')
+MUTANTS := 'impls.*' 'benchmarks.compare.*' 'benchmarks.run.x_reference__*' \
+	$(foreach f,judge deviation verdict,'benchmarks.verdict.x_$(f)__*')
 mutate: $(STAMP)
 	rm -rf mutants
 	start=$$(date +%s); timeout 2400 nice -n 19 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) > mutants.log 2>&1; \

@@ -21,7 +21,8 @@ from impls import trainer
 
 DATA = impls.make_linear(size=64, seed=2)
 BUSY = 0.05  # seconds each spied wait pretends the device is still busy
-NUMPY_SKIP = "NumPy computes synchronously on the host: there is no queued work to wait for"
+HOST_FRAMEWORKS = ("numpy", "numba")  # compiled or not, they compute on the host, synchronously
+NUMPY_SKIP = "NumPy and numba compute synchronously on the host: there is no queued work to wait for"
 
 
 def test_run_epochs_syncs_the_final_parameters_then_reads_the_clock(monkeypatch):
@@ -98,7 +99,7 @@ def spy_on_wait(framework: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[o
 
 
 def test_every_fit_waits_for_its_device_inside_its_clock(backend_name, device, monkeypatch):
-    if build(backend_name, device).framework == "numpy":
+    if build(backend_name, device).framework in HOST_FRAMEWORKS:
         pytest.skip(NUMPY_SKIP)
     with in_process(backend_name) as backend:
         cfg = impls.TrainConfig(epochs=3, tol=0, device=device, record_history=False)
