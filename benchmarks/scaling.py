@@ -271,7 +271,7 @@ def plot(data: dict[str, Any], path: Path) -> Path:
     right.grid(True, which="major", alpha=0.3)
     right.legend(fontsize=9, loc="upper left")
     fig.suptitle(
-        f"Measured here: all-reduce a₂ = {_us(m.a2)} (2 ranks, loopback); compute c = {m.c * 1e9:.2f} ns "
+        f"Measured: all-reduce a₂ = {_us(m.a2)} (2 ranks, loopback); compute c = {m.c * 1e9:.2f} ns "
         f"per sample and o = {_us(m.o)} per epoch (1 thread).\nEverything beyond P = 2 is modelled: "
         "t(N, P) = o + c·N/P + (P−1)·a₂"
     )
@@ -303,7 +303,7 @@ def section(data: dict[str, Any], figure: str) -> str:
         [
             "## Beyond one machine",
             "",
-            f"**Measured here** ({data['cores']} cores shared with other work{busy}; torch "
+            f"**Measured** ({data['cores']} cores shared with other work{busy}; torch "
             f"{data['machine'].get('torch')}; {data['created'][:10]}), with `torch-ddp`, gloo over "
             "127.0.0.1 and one thread per rank:",
             "",

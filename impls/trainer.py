@@ -54,6 +54,7 @@ class Trace(Generic[P]):
     ws: list[np.ndarray] | None
     bs: list[float] | None
     seconds: float
+    times: list[float] | None = None  # with history: seconds from the loop's start to each epoch's end
 
 
 def run_epochs(
@@ -68,6 +69,7 @@ def run_epochs(
     losses: list[float] = []
     ws: list[np.ndarray] = []
     bs: list[float] = []
+    times: list[float] = []
     loss = math.nan
     stop: StopReason = "max_epochs"
     epoch = cfg.epochs
@@ -88,6 +90,7 @@ def run_epochs(
             losses.append(loss)
             ws.append(w)
             bs.append(b)
+            times.append(time.perf_counter() - start)  # after read(), which waits for the device
     sync(params)  # the clock stops when the device work is done
     seconds = time.perf_counter() - start
     return Trace(
@@ -99,6 +102,7 @@ def run_epochs(
         ws if history else None,
         bs if history else None,
         seconds,
+        times if history else None,
     )
 
 
@@ -148,6 +152,7 @@ class BackendBase(ABC):
             ws=None if trace.ws is None else np.asarray(trace.ws, dtype=np.float64).reshape(-1, d),
             bs=None if trace.bs is None else np.asarray(trace.bs, dtype=np.float64),
             seconds=trace.seconds,
+            times=None if trace.times is None else np.asarray(trace.times, dtype=np.float64),
             backend=self.name,
             device=device,
             dtype=cfg.dtype,

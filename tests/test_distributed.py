@@ -288,5 +288,5 @@ def test_scaling_model_and_report_section_from_saved_data(tmp_path):
     path = tmp_path / "scaling.json"
     path.write_text(json.dumps(data))
     text = scaling.section(scaling.read(path), "scaling.png")
-    assert text.startswith("## Beyond one machine") and "Measured here" in text and "Modelled" in text
+    assert text.startswith("## Beyond one machine") and "Measured" in text and "Modelled" in text
     assert scaling.plot(data, tmp_path / "scaling.png").stat().st_size > 10_000
