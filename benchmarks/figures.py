@@ -178,10 +178,11 @@ def loss_time_figure(run: dict[str, Any]) -> Figure:
     if spread:
         ax.text(
             0.98,
-            0.12,
+            0.98,
             f"{', '.join(spread)}: one compiled call, no per-epoch clock; its loop time spread evenly",
             transform=ax.transAxes,
             ha="right",
+            va="top",
             **NOTE,
         )
     ax.set_xscale("log")
