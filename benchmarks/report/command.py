@@ -13,6 +13,7 @@ from typing import Any
 
 from ..bench import DEFAULT_OUT
 from ..common import UsageError, atomic_write_text
+from ..scaling import read as read_scaling
 from .data import load
 
 # The scaling measurement behind "Beyond one machine" (python -m benchmarks.scaling): minutes of
@@ -56,8 +57,7 @@ def newest(directory: Path = DEFAULT_OUT) -> Path:
 
 def main(args: argparse.Namespace) -> int:
     """Write REPORT.md, report.html and the figures; 0 on success."""
-    from .. import scaling
-    from . import figures, html, markdown, repro
+    from . import figures, html, markdown, repro, scaling
 
     paths = list(args.json) or [newest()]
     run = load(paths)
@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
             drawn.append(figures.growth(run, device, out / "figures" / f"growth_{device}.png"))
     borrowed: tuple[Path, dict[str, Any], Path] | None = None
     if SCALING_JSON.exists():  # measured apart (python -m benchmarks.scaling): minutes, not part of a sweep
-        data = scaling.read(SCALING_JSON)
+        data = read_scaling(SCALING_JSON)
         fig = scaling.plot(data, out / "figures" / "scaling.png")
         borrowed = (SCALING_JSON, data, fig.relative_to(out))
     lines = repro.agreement(run, load([args.against]))[0] if args.against else []

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..scaling import section as scaling_section
 from .advice import FIT_EPOCHS, MODE_TEXT, TUTORIAL, floor_ratio, main_dtype, rank
 from .data import Fit, Run
 from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci, table
 from .limit import limit
 from .method import method
 from .recommend import choose
+from .scaling import section as scaling_section
 from .scope import section as not_measured
 from .scope import source
 
