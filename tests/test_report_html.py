@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -85,6 +87,16 @@ def test_older_file_renders_with_its_note(tmp_path):
 
 def test_inline_marks_are_escaped_then_formatted():
     assert html.inline("- **use `a<b`** (*x*)") == "<b>use <code>a&lt;b</code></b> (<em>x</em>)"
+
+
+def test_screenshot_without_a_browser_is_a_usage_error_and_writes_nothing(tmp_path, monkeypatch):
+    from benchmarks.cli import main
+    from benchmarks.report import screenshot
+
+    monkeypatch.delenv("GDBENCH_CHROMIUM", raising=False)
+    monkeypatch.setattr(screenshot.shutil, "which", lambda name: None)
+    assert main(["report", str(FIXTURE), "--out", str(tmp_path), "--screenshot"]) == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- in a real browser
@@ -186,3 +198,14 @@ def test_clicking_a_header_sorts_the_table(browser_page):
     assert tab.eval_on_selector(table, values) == sorted(start)
     header.click()
     assert tab.eval_on_selector(table, values) == sorted(start, reverse=True)
+
+
+def test_screenshot_shows_the_figures(page, tmp_path):
+    _chromium()
+    png = tmp_path / "report.png"
+    code = "import sys; from pathlib import Path; from benchmarks.report.screenshot import screenshot; "
+    code += "screenshot(Path(sys.argv[1]), Path(sys.argv[2]), width=900, height=700)"
+    # a process of its own: Playwright's sync API allows one instance per thread, and the module's is open
+    subprocess.run([sys.executable, "-c", code, str(page), str(png)], check=True, timeout=120)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png.read_bytes()[16:20], "big") == 900  # the PNG header's width

@@ -20,6 +20,8 @@ from . import plots
 from .advice import FIT_EPOCHS, MODE_TEXT, floor_ratio, main_dtype, rank
 from .data import Fit, Run
 from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
+from .markdown import header
+from .method import method
 from .recommend import choose
 from .scope import not_measured, source
 
@@ -173,7 +175,20 @@ def _machine(run: Run) -> str:
         ["GPU", str(g.get("gpu") or "none")],
         *([k, str(v)] for k, v in g.get("versions", {}).items() if k != "executable"),
     ]
-    return table(["", ""], rows, cls="plain")
+    return table(["", "value"], rows, cls="plain")
+
+
+def _prose(lines: list[str]) -> str:
+    """Markdown paragraphs, quotes and bullets (continued by indented lines) as HTML; headings dropped."""
+    blocks: list[str] = []
+    for line in lines:
+        if line.startswith("  ") and blocks:
+            blocks[-1] += " " + line.strip()
+        elif line.strip() and not line.startswith("#"):
+            blocks.append(line.removeprefix("> "))
+    items = "".join(f"<li>{inline(b)}</li>" for b in blocks if b.startswith("- "))
+    paras = "".join(f"<p>{inline(b)}</p>" for b in blocks if not b.startswith("- "))
+    return paras + (f"<ul>{items}</ul>" if items else "")
 
 
 def _select(key: str, values: list[str], first: str) -> str:
@@ -220,7 +235,6 @@ def render(run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None) -
         for d in run.values("device")
     )
     missing = not_measured(run) or ["- Nothing: every registered backend ran every case of the suite."]
-    notes = "".join(f"<p class='note'><b>Older file.</b> {html.escape(n)}</p>" for n in run.notes)
     borrowed = (
         f"<h2>Measured apart</h2><p>{inline(source(scaling[0], scaling[1]))} Its all-reduce timings and "
         'the model of data-parallel scaling beyond one machine are in REPORT.md, "Beyond one machine".</p>'
@@ -238,7 +252,8 @@ def render(run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None) -
 <h1>gdbench: which gradient-descent implementation should I use?</h1>
 <p class="note">An interactive view of REPORT.md: hover a point for its values, click a legend entry to
 hide or show a backend, click a column header to sort. Intervals are 95 % bootstrap; backends whose
-ratio to the fastest cannot be told from 1 are a tie within noise, named together.</p>{notes}
+ratio to the fastest cannot be told from 1 are a tie within noise, named together.</p>
+{_prose(header(run))}
 <h2>Which implementation should I choose</h2>{advice}
 <h2>Recommendation per regime</h2>{_recommendations(run)}
 <div class="controls">{controls}</div>
@@ -247,6 +262,7 @@ ratio to the fastest cannot be told from 1 are a tie within noise, named togethe
 <h2>Not measured in this run</h2><ul>{"".join(f"<li>{inline(x)}</li>" for x in missing)}</ul>
 {borrowed}
 <h2>Machine and versions</h2>{_machine(run)}
+<h2>How this was measured</h2>{_prose(method(run))}
 </body></html>
 """
 

@@ -16,7 +16,8 @@ from .scope import section as not_measured
 from .scope import source
 
 
-def _header(run: Run) -> list[str]:
+def header(run: Run) -> list[str]:
+    """The title, when and where the run was made, and the notes a reader needs first."""
     m, meta = run.machines[0], run.metas[0]
     g = m.get("gdbench", {})
     cpu = m.get("cpu", {})
@@ -43,7 +44,9 @@ def _header(run: Run) -> list[str]:
         ]
     if meta.get("quick"):
         lines += [
-            "> **Quick run**: two sizes and float64 only, for checking the machinery and a first look.",
+            f"> **Quick run**: N = {', '.join(fmt_n(n) for n in run.values('n'))} and "
+            f"{', '.join(run.values('dtype'))} only, for checking the machinery and a first look "
+            "(see Not measured).",
             "",
         ]
     proto = meta.get("protocol") or {}
@@ -67,7 +70,7 @@ def render(
     repro: list[str] | None = None,
 ) -> str:
     """The whole REPORT.md as text; ``scaling`` (its JSON, data, figure) adds the model beyond one machine."""
-    lines = _header(run)
+    lines = header(run)
     lines += ["## Which implementation should I choose", ""]
     for device in run.values("device"):
         lines += [f"### On {device}", "", *choose(run, device), ""]
