@@ -33,6 +33,10 @@ def header(run: Run) -> list[str]:
         f"{g.get('threads', '?')} thread(s) for every framework, GPU: {g.get('gpu') or 'none'}. "
         f"numpy {v.get('numpy')}, torch {v.get('torch')}, jax {v.get('jax')}, Python {v.get('python')}.",
         "",
+        "The same report to explore (values on hover, backends to hide, views to pick, tables to sort): "
+        "[report.html](report.html) beside this file, one self-contained page that opens offline in any "
+        "browser (a code host shows its source: open it from a clone).",
+        "",
     ]
     load, cpus = meta.get("load_before"), cpu.get("count") or 1
     if load is not None and load > 0.25 * cpus:
