@@ -253,7 +253,7 @@ def render(run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None) -
 <p class="note">An interactive view of REPORT.md: hover a point for its values, click a legend entry to
 hide or show a backend, click a column header to sort. Intervals are 95 % bootstrap; backends whose
 ratio to the fastest cannot be told from 1 are a tie within noise, named together.</p>
-{_prose(header(run))}
+{_prose([ln for ln in header(run) if "(report.html)" not in ln])}
 <h2>Which implementation should I choose</h2>{advice}
 <h2>Recommendation per regime</h2>{_recommendations(run)}
 <div class="controls">{controls}</div>
