@@ -209,3 +209,15 @@ def test_screenshot_shows_the_figures(page, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(page), str(png)], check=True, timeout=120)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(png.read_bytes()[16:20], "big") == 900  # the PNG header's width
+
+
+def test_hovering_a_point_shows_its_values(browser_page):
+    tab = browser_page.tab
+    tab.select_option("#select-dtype", "float64")
+    tab.select_option("#select-mode", "nohist")
+    point = tab.locator("#fig-te-cpu-float64-nohist .scatterlayer .trace .points path").first
+    point.hover(force=True)
+    label = tab.locator("#fig-te-cpu-float64-nohist .hoverlayer .hovertext")
+    label.first.wait_for(timeout=5000)
+    text = label.first.text_content() or ""
+    assert "N = 10²" in text and "tₑ = " in text and "× floor" in text, text
