@@ -108,7 +108,7 @@ def _chromium() -> str:
     from benchmarks.report.screenshot import browser
 
     try:
-        return browser()
+        return browser("the browser tests of report.html")
     except UsageError as e:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the browser tests: {e}")

@@ -15,15 +15,15 @@ from ..common import UsageError, atomic_write_bytes
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
 
-def browser() -> str:
-    """Path of a Chromium executable Playwright can launch; UsageError saying what is missing."""
+def browser(purpose: str = "--screenshot") -> str:
+    """Path of a Chromium executable Playwright can launch; UsageError saying what ``purpose`` lacks."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        raise UsageError("--screenshot needs playwright: pip install -e '.[dev]'") from None
+        raise UsageError(f"{purpose}: playwright is not installed (pip install -e '.[dev]')") from None
     found = os.environ.get("GDBENCH_CHROMIUM") or next(filter(None, map(shutil.which, CANDIDATES)), None)
     if not found:
-        raise UsageError("--screenshot needs Chromium: apt-get install chromium (or set GDBENCH_CHROMIUM)")
+        raise UsageError(f"{purpose}: no Chromium found (apt-get install chromium, or set GDBENCH_CHROMIUM)")
     return found
 
 
