@@ -189,7 +189,7 @@ def loss_time_figure(run: dict[str, Any]) -> Figure:
     ax.set_xlabel("seconds since the backend's training loop started (log scale; compilation before it)")
     ax.set_ylabel("mean squared error (log scale)")
     ax.set_title(f"Loss against time (lr = {train['lr']:g}, {train['dtype']}, n = {run['data']['size']})")
-    _legend(ax, run)
+    ax.legend(fontsize="small", title="the leftmost curve reaches tol first", title_fontsize="small")
     return fig
 
 
