@@ -23,8 +23,8 @@ from typing import Any
 from .common import UsageError
 from .problems import DATA_FORMATS as FORMATS
 from .problems import load as load_xy
-from .report_advice import fmt_n, fmt_t
-from .report_data import Fit, Run, load
+from .report.data import Fit, Run, load
+from .report.fmt import fmt_n, fmt_t
 from .suite.cases import parse_size
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
 import sys
@@ -12,15 +13,24 @@ from pathlib import Path
 from .common import UsageError, check_writable, out_dir
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
+# A module is imported only when its command runs (its summary is read from its source), so
+# --help and the light commands do not pay for matplotlib, impls or the report's renderers.
 COMMANDS: dict[str, str] = {
     "run": "run",
     "check": "check",
     "list": "listing",
     "bench": "bench",
-    "report": "report",
+    "report": "report.command",
     "compare": "compare",
     "choose": "choose",
 }
+
+
+def summary(module: str) -> str:
+    """The first line of a command module's docstring, read from its source without importing it."""
+    path = Path(__file__).parent.joinpath(*module.split(".")).with_suffix(".py")
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,29 +50,29 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every registered sub-command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every registered sub-command, with ``command``'s module imported and its options."""
     parser = _Parser(prog="gdbench", description="Compare gradient-descent implementations of y = x·w + b.")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in COMMANDS.items():
-        mod = importlib.import_module(f"benchmarks.{module}")
         sub = subs.add_parser(
-            name,
-            help=(mod.__doc__ or "").strip().splitlines()[0],
-            description=mod.__doc__,
-            formatter_class=_Formatter,
+            name, help=summary(module), formatter_class=_Formatter
         )
-        mod.add_arguments(sub)
-        for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
-            if "--out" in action.option_strings and action.type is Path:
-                action.type = out_dir
-        sub.set_defaults(_main=mod.main)
+        if name == command:
+            mod = importlib.import_module(f"benchmarks.{module}")
+            sub.description = mod.__doc__
+            mod.add_arguments(sub)
+            for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
+                if "--out" in action.option_strings and action.type is Path:
+                    action.type = out_dir
+            sub.set_defaults(_main=mod.main)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from . import stats
 from .common import UsageError
-from .report_advice import fmt_n, fmt_t
-from .report_data import Fit, Run, load
+from .report.data import Fit, Run, load
+from .report.fmt import fmt_n, fmt_t
 
 DEFAULT_THRESHOLD = 1.25
 

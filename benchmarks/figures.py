@@ -49,6 +49,7 @@ def write_figures(run: dict[str, Any], out: Path) -> list[Path]:
     makers: dict[str, Callable[[dict[str, Any]], Figure]] = {
         "data.png": data_figure,
         "loss.png": loss_figure,
+        "loss_time.png": loss_time_figure,
         "params.png": params_figure,
     }
     paths = []
@@ -153,6 +154,47 @@ def loss_figure(run: dict[str, Any]) -> Figure:
     return fig
 
 
+def loss_time_figure(run: dict[str, Any]) -> Figure:
+    """The loss against seconds since each backend's loop started (log loss axis): who reaches tol first."""
+    train, opt = run["train"], run["optimum"]["loss"]
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    ax = fig.subplots()
+    results = [r for r in run["results"] if r.get("history") and r["history"]["loss"]]
+    spread = []
+    for i, r in enumerate(results):
+        loss = _arr(r["history"]["loss"])
+        seconds = _seconds(r)
+        if r["history"].get("seconds") is None:
+            spread.append(r["backend"])  # one compiled call: no per-epoch clock, its loop time spread evenly
+        ax.plot(
+            seconds,
+            np.where((loss < CEILING) & (loss > 0), loss, np.nan),
+            label=_label(r) + (f", {r['seconds']:.3g} s" if r.get("seconds") is not None else ""),
+            **_style(i, len(results), 2.5, every=len(loss)),
+        )
+    if train["tol"] > 0:
+        ax.axhline(train["tol"], color="gray", ls="--", lw=1, label=f"tol = {train['tol']:g} (stop below)")
+    if opt > 0:
+        ax.axhline(opt, color="green", ls=":", lw=1.5, label=f"least-squares minimum = {opt:.3g}")
+    ax.set_yscale("log")
+    if spread:
+        ax.text(
+            0.98,
+            0.98,
+            f"{', '.join(spread)}: one compiled call, no per-epoch clock; its loop time spread evenly",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            **NOTE,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds since the backend's training loop started (log scale; compilation before it)")
+    ax.set_ylabel("mean squared error (log scale)")
+    ax.set_title(f"Loss against time (lr = {train['lr']:g}, {train['dtype']}, n = {run['data']['size']})")
+    ax.legend(fontsize="small", title="the leftmost curve reaches tol first", title_fontsize="small")
+    return fig
+
+
 def params_figure(run: dict[str, Any]) -> Figure:
     """w and b over epochs, one panel each (one per weight when d > 1), true values as lines."""
     d = int(run["data"]["features"])
@@ -242,6 +284,15 @@ def _symlog(ax: Axes, values: list[np.ndarray], name: str, true: float) -> None:
 
 def _epochs(r: dict[str, Any]) -> np.ndarray:
     return np.arange(len(r["history"]["loss"])) * int(r["history"]["stride"])
+
+
+def _seconds(r: dict[str, Any]) -> np.ndarray:
+    """Seconds since the loop started at each recorded epoch; without a per-epoch clock, spread evenly."""
+    if r["history"].get("seconds") is not None:
+        return _arr(r["history"]["seconds"])
+    n = len(r["history"]["loss"])
+    per_epoch = float(r["seconds"] or np.nan) / max(1, r["epochs"])
+    return (np.arange(n) * int(r["history"]["stride"]) + 1) * per_epoch
 
 
 def _arr(v: Any) -> np.ndarray:

@@ -7,7 +7,7 @@
 Writes both JSON files and the later run's REPORT.md (with its Reproducibility section) under
 --out, prints the section, and exits 0 only when the runs agree: every regime recommends the same
 backend(s) or declares the same tie, `gdbench compare` flags no case, and the fastest per-pass tₑ ÷
-floor at the largest N agrees within ±15 % (benchmarks/report_repro.py).
+floor at the largest N agrees within ±15 % (benchmarks/report/repro.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .report_data import load
-from .report_repro import agreement
+from .report.data import load
+from .report.repro import agreement
 
 
 def main(argv: list[str] | None = None) -> int:

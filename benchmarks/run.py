@@ -273,6 +273,7 @@ def run_record(
                     "loss": _nums(hist[0][::step]),
                     "w": [_nums(v) for v in hist[1][::step]],
                     "b": _nums(hist[2][::step]),
+                    "seconds": None if r.times is None else _nums(r.times[::step]),  # since the loop began
                 },
             )
         results.append(item)

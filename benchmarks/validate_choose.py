@@ -22,7 +22,7 @@ from typing import Any
 
 from .choose import default_runs, predictions, recommended
 from .common import atomic_write_json, versions
-from .report_data import load
+from .report.data import load
 
 JOBS = [  # (N, epochs, dtype): none of them a size or an epoch count the suite times
     (300, 2000, "float64"),

@@ -74,6 +74,9 @@ class FitResult:
     ws: np.ndarray | None
     bs: np.ndarray | None
     seconds: float
+    # Seconds from the loop's start to the end of each recorded epoch (history only; None from a
+    # backend whose whole loop is one compiled call, which has no per-epoch clock).
+    times: np.ndarray | None = None
     backend: str = ""
     device: str = "cpu"
     dtype: str = "float64"

@@ -158,7 +158,9 @@ def _hosted(
 
     def fit(job: object) -> tuple[Trace[Any], int]:
         t = train()
-        host = Trace(_jax.read(t.params), t.loss, t.epochs, t.stop_reason, t.losses, t.ws, t.bs, t.seconds)
+        host = Trace(
+            _jax.read(t.params), t.loss, t.epochs, t.stop_reason, t.losses, t.ws, t.bs, t.seconds, t.times
+        )
         return host, compiles()
 
     yield fit

@@ -131,7 +131,9 @@ def fit_shard(
     b = torch.tensor(spec.b0, dtype=dt, device=x.device)
     trace = run_epochs(step, (w, b), spec.cfg, _torch.read, lambda p: _torch.sync(spec.device))
     t = trace
-    host = Trace(_torch.read(t.params), t.loss, t.epochs, t.stop_reason, t.losses, t.ws, t.bs, t.seconds)
+    host = Trace(
+        _torch.read(t.params), t.loss, t.epochs, t.stop_reason, t.losses, t.ws, t.bs, t.seconds, t.times
+    )
     return host, clock["s"], int(clock["calls"])
 
 

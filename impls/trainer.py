@@ -56,6 +56,7 @@ class Trace(Generic[P]):
     ws: list[np.ndarray] | None
     bs: list[float] | None
     seconds: float
+    times: list[float] | None = None  # with history: seconds from the loop's start to each epoch's end
 
 
 # Told (epoch, loss) after every epoch run_epochs makes in this thread; None (the default) costs one
@@ -85,6 +86,7 @@ def run_epochs(
     losses: list[float] = []
     ws: list[np.ndarray] = []
     bs: list[float] = []
+    times: list[float] = []
     loss = math.nan
     stop: StopReason = "max_epochs"
     epoch = cfg.epochs
@@ -108,6 +110,7 @@ def run_epochs(
             losses.append(loss)
             ws.append(w)
             bs.append(b)
+            times.append(time.perf_counter() - start)  # after read(), which waits for the device
     sync(params)  # the clock stops when the device work is done
     seconds = time.perf_counter() - start
     return Trace(
@@ -119,6 +122,7 @@ def run_epochs(
         ws if history else None,
         bs if history else None,
         seconds,
+        times if history else None,
     )
 
 
@@ -168,6 +172,7 @@ class BackendBase(ABC):
             ws=None if trace.ws is None else np.asarray(trace.ws, dtype=np.float64).reshape(-1, d),
             bs=None if trace.bs is None else np.asarray(trace.bs, dtype=np.float64),
             seconds=trace.seconds,
+            times=None if trace.times is None else np.asarray(trace.times, dtype=np.float64),
             backend=self.name,
             device=device,
             dtype=cfg.dtype,

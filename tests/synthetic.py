@@ -1,11 +1,11 @@
-"""Synthetic timings with a known truth, and the records report_data would build from them."""
+"""Synthetic timings with a known truth, and the records benchmarks.report.data would build from them."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from benchmarks import stats
-from benchmarks.report_data import Fit, Run
+from benchmarks.report.data import Fit, Run
 
 COUNTS = (50, 100, 200)
 
@@ -30,7 +30,7 @@ def rounds(
 def fit(
     name: str, samples: dict[int, list[float]], n: int = 100, startup: float = 0.0, kind: str = "per-pass"
 ) -> Fit:
-    """A schema-2 Fit made from rounds alone, as report_data builds it; ``startup``: its first result."""
+    """A schema-2 Fit made from rounds alone, as report.data builds it; ``startup``: its first result."""
     cost = stats.fit_cost(samples)
     top = max(samples)
     q1, med, q3 = stats.median_quartiles([s / top for s in samples[top]])

@@ -20,7 +20,7 @@ from benchmarks import figures, oracle
 from benchmarks import run as run_command
 from benchmarks.cli import main
 
-FIGURES = ("data.png", "loss.png", "params.png")
+FIGURES = ("data.png", "loss.png", "loss_time.png", "params.png")
 SMALL = ["--size", "40", "--epochs", "60"]  # where the test is not about the tutorial's defaults
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +74,10 @@ def test_default_run_agrees_and_writes_figures_and_json(default_run):
         assert r["status"] == "ok" and r["stop_reason"] == "tol"
         assert len(r["history"]["loss"]) == len(r["history"]["b"]) == r["epochs"] > 0
         assert r["distance_to_optimum"] < 0.05
+        clock = r["history"]["seconds"]  # per-epoch times, for the loss-against-time figure
+        if r["backend"] != "jax-fused":  # its whole loop is one compiled call: no per-epoch clock
+            assert len(clock) == r["epochs"] and clock[0] > 0 and clock == sorted(clock)
+            assert clock[-1] <= r["seconds"]
     assert {"python", "numpy", "torch", "jax"} <= set(run["versions"])
 
 

@@ -82,9 +82,21 @@ def test_tol_stop_makes_no_update_on_the_stopping_epoch(backend, device):
 def test_without_history_same_result(backend, device):
     full = fit(backend, ONE, epochs=50, tol=0, device=device)
     bare = fit(backend, ONE, epochs=50, tol=0, device=device, record_history=False)
-    assert bare.losses is None and bare.ws is None and bare.bs is None
+    assert bare.losses is None and bare.ws is None and bare.bs is None and bare.times is None
     np.testing.assert_allclose(bare.w, full.w, rtol=0, atol=1e-12)
     assert (bare.b, bare.loss, bare.epochs) == pytest.approx((full.b, full.loss, full.epochs), abs=1e-12)
+
+
+COMPILED_LOOPS = {"jax-fused"}  # the whole loop is one compiled call: no per-epoch clock to read
+
+
+def test_history_times_every_epoch_from_the_loop_start(backend, device):
+    r = fit(backend, ONE, epochs=40, tol=0, device=device)
+    if backend.name in COMPILED_LOOPS:
+        assert r.times is None
+        return
+    assert r.times is not None and r.losses is not None and len(r.times) == len(r.losses) == 40
+    assert r.times[0] > 0 and np.all(np.diff(r.times) > 0) and r.times[-1] <= r.seconds
 
 
 def test_prepared_fit_repeats_from_the_init(backend, device):

@@ -319,6 +319,8 @@ def test_scaling_model_and_report_section_from_saved_data(tmp_path):
     assert m.allreduce(8) == pytest.approx(7 * m.a2) and m.allreduce(8, "tree") == pytest.approx(3 * m.a2)
     path = tmp_path / "scaling.json"
     path.write_text(json.dumps(data))
-    text = scaling.section(scaling.read(path), "scaling.png")
-    assert text.startswith("## Beyond one machine") and "Measured here" in text and "Modelled" in text
-    assert scaling.plot(data, tmp_path / "scaling.png").stat().st_size > 10_000
+    from benchmarks.report import scaling as shown
+
+    text = shown.section(scaling.read(path), "scaling.png")
+    assert text.startswith("## Beyond one machine") and "Measured" in text and "Modelled" in text
+    assert shown.plot(data, tmp_path / "scaling.png").stat().st_size > 10_000

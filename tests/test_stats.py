@@ -11,7 +11,7 @@ from synthetic import COUNTS, fit, rounds, run_of
 
 from benchmarks import stats
 from benchmarks.compare import judge
-from benchmarks.report_advice import rank
+from benchmarks.report.advice import rank
 
 
 def coverage(check: Callable[[np.random.Generator], bool], trials: int = 60) -> float:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
-from .common import UsageError
+from .. import stats
+from ..common import UsageError
 
 
 @dataclass(frozen=True)

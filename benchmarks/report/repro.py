@@ -8,9 +8,10 @@ back to back and exits non-zero unless all three hold.
 
 from __future__ import annotations
 
-from . import compare
-from .report_advice import floor_ratio, fmt_ci, fmt_n, fmt_t, rank, recommendations
-from .report_data import Run
+from .. import compare
+from .advice import floor_ratio, rank, recommendations
+from .data import Run
+from .fmt import fmt_ci, fmt_n, fmt_t
 
 BAND = 0.15  # the fastest per-pass ratio to the floor at the largest N may differ this much
 

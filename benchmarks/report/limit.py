@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .report_advice import floor_ratio, fmt_ci, fmt_n, fmt_t, rank
-from .report_data import Run
+from .advice import floor_ratio, rank
+from .data import Run
+from .fmt import fmt_ci, fmt_n, fmt_t, table
 
 # The tutorial-style backends, and what limits each where it is slowest relative to the work.
 TUTORIAL_STYLE = {
@@ -12,11 +13,6 @@ TUTORIAL_STYLE = {
     "jax-grad": "one dispatch of a jitted step from Python per epoch; temporaries XLA keeps per step",
     "numpy-closed": "fresh N-sized temporaries every epoch (r, r·x), each a pass over memory",
 }
-
-
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    body = ["| " + " | ".join(r) + " |" for r in rows]
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *body, ""]
 
 
 def limit(run: Run, device: str = "cpu") -> list[str]:
@@ -57,7 +53,7 @@ def limit(run: Run, device: str = "cpu") -> list[str]:
         floors = [run.floor(device, dtype, n) for n in present]
         rows.append(["*one read of x, y*", *(fmt_t(f.seconds) if f else "not measured" for f in floors)])
         head = ["backend", *(f"N = {fmt_n(n)}" for n in present)]
-        lines += [f"**{device}, {dtype}**", "", *_table(head, rows)]
+        lines += [f"**{device}, {dtype}**", "", *table(head, rows)]
     return lines + _tutorial_style(run, device)
 
 
@@ -80,7 +76,7 @@ def _tutorial_style(run: Run, device: str) -> list[str]:
     lines = [
         f"**What limits the tutorial-style backends** ({device}, {dtype}, no history):",
         "",
-        *_table([*head, "bottleneck"], rows),
+        *table([*head, "bottleneck"], rows),
     ]
     growth = [t for t in run.traces if t.backend == "torch-autograd" and t.device == device]
     if growth and len(growth[0].epoch_s) >= 20:

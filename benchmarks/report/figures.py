@@ -14,8 +14,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .common import atomic_write_bytes
-from .report_data import Run
+from ..common import atomic_write_bytes
+from .data import Run
 
 MARKERS = "osD^vP*Xh<>p"
 MODE_TITLE = {"nohist": "no history", "history": "with per-epoch history"}
