@@ -87,7 +87,7 @@ def test_without_history_same_result(backend, device):
     assert (bare.b, bare.loss, bare.epochs) == pytest.approx((full.b, full.loss, full.epochs), abs=1e-12)
 
 
-COMPILED_LOOPS = {"jax-fused"}  # the whole loop is one compiled call: no per-epoch clock to read
+COMPILED_LOOPS = {"jax-fused", "numba-fused"}  # the whole loop is one compiled call: no per-epoch clock
 
 
 def test_history_times_every_epoch_from_the_loop_start(backend, device):

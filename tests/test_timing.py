@@ -35,13 +35,18 @@ def test_run_epochs_syncs_the_final_parameters_then_reads_the_clock(monkeypatch)
         events.append(("step", p))
         return 1.0, lambda: p + 1
 
-    cfg = impls.TrainConfig(epochs=3, tol=0)
+    cfg = impls.TrainConfig(epochs=3, tol=0, record_history=False)
     read = lambda p: (np.array([p]), 0.0)  # noqa: E731
     trace = trainer.run_epochs(step, 0, cfg, read, lambda p: events.append(("sync", p)))
     # Work queued before the loop is waited for before the clock starts; the final parameters,
     # after the last update, are waited for before it stops.
     assert events == [("sync", 0), "clock", ("step", 0), ("step", 1), ("step", 2), ("sync", 3), "clock"]
     assert trace.params == 3 and trace.seconds == 10
+    events.clear()  # with history each epoch also stamps the clock after reading (w, b) back
+    history = impls.TrainConfig(epochs=3, tol=0)
+    trace = trainer.run_epochs(step, 0, history, read, lambda p: events.append(("sync", p)))
+    assert events[:3] == [("sync", 0), "clock", ("step", 0)] and events[-2:] == [("sync", 3), "clock"]
+    assert trace.times is not None and len(trace.times) == 3
 
 
 @pytest.mark.parametrize(("loss", "stop"), [(0.0, "tol"), (float("nan"), "diverged")])
