@@ -354,8 +354,11 @@ def test_readme_and_tutorial_figures_cover_every_backend():
     assert f"(one row per backend: {n} here)" in readme
     run = json.loads((ROOT / "results" / "tutorial" / "run.json").read_text())
     assert [r["backend"] for r in run["results"]] == impls.backend_names()  # the figures are drawn from it
-    for r in run["results"]:  # the README's rows are this run's
-        row = next((line for line in readme.splitlines() if line.startswith(r["backend"] + " ")), None)
+    lines = readme.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("backend         w"))
+    table = lines[start : next(i for i in range(start, len(lines)) if lines[i].startswith("θ*"))]
+    for r in run["results"]:  # the README's rows (in the tutorial's table) are this run's
+        row = next((line for line in table if line.startswith(r["backend"] + " ")), None)
         assert row is None or row.split()[1:3] == [f"{r['w'][0]:.6g}", f"{r['b']:.6g}"], row
         assert row is None or row.split()[6] == f"{r['seconds']:.3f}", row
 
