@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# Two workers (pytest-xdist): the suite is mostly single-threaded and waits on subprocesses.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 # The tutorial on every backend: table and verdict here, figures and run.json in results/run/.
 # Options go through ARGS, e.g. make run ARGS="--lr 0.5 --backends numpy-closed,jax-grad"

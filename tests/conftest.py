@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -61,9 +63,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     drop = set(cuda)
     items[:] = [it for it in items if it not in drop]
     config.stash[_NO_CUDA] = len(cuda)
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: tell the controller, which prints
+        config.workeroutput["no_cuda"] = len(cuda)
 
 
 _NO_CUDA = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker finished; keep its count of deselected cuda cases (all count the same)."""
+    n = int(getattr(node, "workeroutput", {}).get("no_cuda", 0))
+    node.config.stash[_NO_CUDA] = max(node.config.stash.get(_NO_CUDA, 0), n)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
