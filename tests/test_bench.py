@@ -69,8 +69,9 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     assert passes == cases.policy(quick=True).min_passes  # a 1 s budget: the fewest passes, no more
     for e in fits:
         assert e["epoch_counts"] == list(cases.epoch_counts(100)) == [s["epochs"] for s in e["samples"]]
-        assert all(len(s["seconds"]) == len(s["at"]) == passes for s in e["samples"])
-        assert all(sorted(s["pass"]) == list(range(passes)) for s in e["samples"])  # a round per pass
+        # every pass visits every case: one round per count, repeated while a visit stays short
+        assert all(passes <= len(s["seconds"]) == len(s["at"]) <= 8 * passes for s in e["samples"])
+        assert all(set(s["pass"]) == set(range(passes)) for s in e["samples"])
         t0, te = e["t0_s"], e["te_s"]
         assert t0[1] <= t0[0] <= t0[2] and te[1] <= te[0] <= te[2] and e["estimator"] == "min"
         assert e["first_call_s"] > 0 and e["prepare_s"] >= 0 and e["check_err"] <= e["check_tol"]
@@ -485,3 +486,16 @@ def test_processes_pool_their_rounds_and_recompute_what_derives_from_them(tmp_pa
     assert proto["processes"] == 2 and proto["passes"] == 6
     (tmp_path / "merged.json").write_text(json.dumps(merged))
     assert load([tmp_path / "merged.json"]).fits  # the report reads it like any run
+
+
+def test_a_cheap_case_repeats_its_rounds_within_a_visit_a_costly_one_does_not():
+    assert runners.repeats(0.05, 0.001) == runners.MAX_REPEATS and runners.repeats(0.05, 0.02) == 2
+    assert runners.repeats(0.05, 1.0) == 1 and runners.repeats(0.0, 0.001) == 1
+    assert runners.repeats(0.05, float("inf")) == 1  # before any round: one, to learn the cost
+    log: list[str] = []
+    r = _runner(Spy(log))
+    r.visit_s = 10.0  # every round-set of this spy is far cheaper
+    r.visit([5, 10, 20], 0)
+    assert r.n_rounds() == 1  # the first visit learns what a round-set costs
+    r.visit([5, 10, 20], 1)
+    assert r.n_rounds() == 1 + runners.MAX_REPEATS and set(r.rounds[5].passes) == {0, 1}

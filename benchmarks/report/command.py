@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bench import DEFAULT_OUT
-from ..common import UsageError, atomic_write_text
+from ..common import UsageError, atomic_write_text, check_writable
 from ..scaling import read as read_scaling
 from .data import load
 
@@ -62,6 +62,8 @@ def main(args: argparse.Namespace) -> int:
     paths = list(args.json) or [newest()]
     run = load(paths)
     out = Path(args.out) if args.out else paths[0].parent
+    if not args.out:  # an explicit --out is checked by the CLI; the run's own folder is checked here
+        check_writable(out, "the run's folder")
     report = out / "REPORT.md"
     marker = f"<!-- gdbench report from: {', '.join(p.name for p in paths)} -->"
     if report.exists() and not args.force:

@@ -91,6 +91,7 @@ class Policy:
     target: float  # a case is done once its te interval (95 %) is narrower than this fraction of te
     budget_s: float  # no new pass starts that would end past this many seconds of the session
     keep_bytes: int  # a group whose prepared fits would hold more than this re-prepares each visit
+    visit_s: float = 0.05  # rounds of a cheap case repeat within a visit up to about this long
 
 
 def policy(quick: bool = False) -> Policy:
@@ -98,8 +99,8 @@ def policy(quick: bool = False) -> Policy:
     # Three passes give three rounds per count, nine a case: enough for compare's Mann-Whitney test
     # (which pools the counts) to reach p < 0.01; more passes follow while the budget allows.
     if quick:
-        return Policy(min_passes=3, max_passes=12, target=0.05, budget_s=45.0, keep_bytes=2 << 30)
-    return Policy(min_passes=3, max_passes=25, target=0.04, budget_s=10 * 60.0, keep_bytes=2 << 30)
+        return Policy(min_passes=3, max_passes=12, target=0.05, budget_s=45.0, keep_bytes=4 << 30)
+    return Policy(min_passes=3, max_passes=25, target=0.04, budget_s=10 * 60.0, keep_bytes=4 << 30)
 
 
 @dataclass(frozen=True)

@@ -191,8 +191,8 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
                         if device not in backend.devices():
                             continue
                         case = FitCase(name, n, dtype, device, mode, counts)
-                        runners.append(CaseRunner(backend, case, *data(n), ZERO))
-                fl = FloorRunner(n, dtype, device, cases.floor_iterations(n), ZERO)
+                        runners.append(CaseRunner(backend, case, *data(n), ZERO, _policy(g).visit_s))
+                fl = FloorRunner(n, dtype, device, cases.floor_iterations(n), ZERO, _policy(g).visit_s)
                 # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
                 held = 2 * floor.data_bytes(n, dtype) * len(counts) * len(runners)
                 big = held > _policy(g).keep_bytes

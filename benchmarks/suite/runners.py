@@ -64,9 +64,16 @@ class CaseRunner:
     collect = staticmethod(gc.collect)
 
     def __init__(
-        self, backend: impls.Backend, case: FitCase, x: np.ndarray, y: np.ndarray, zero: float
+        self,
+        backend: impls.Backend,
+        case: FitCase,
+        x: np.ndarray,
+        y: np.ndarray,
+        zero: float,
+        visit_s: float = 0.0,
     ) -> None:
         self.backend, self.case, self.x, self.y, self.zero = backend, case, x, y, zero
+        self.visit_s = visit_s  # seconds of rounds a visit aims at (0: one round per count)
         self.label = case.label
         self.rounds = {e: Rounds(e) for e in case.counts}
         self.refs = {e: reference(x, y, case.config(e)) for e in case.counts}
@@ -111,16 +118,27 @@ class CaseRunner:
         gc.collect()
 
     def visit(self, order: list[int], pass_index: int) -> None:
-        """Time one round at each epoch count, in ``order``; a failure marks the case, never the sweep."""
+        """Time rounds at each epoch count, in ``order``; a failure marks the case, never the sweep.
+
+        One round per count, repeated (the same order again) as often as fits in ``visit_s`` given
+        the fastest round-set so far: a cheap case gets many rounds a visit, a costly one one.
+        """
         if self.error is not None:
             return
         try:
             self.prepare()
-            for e in order:
-                self._round(e, pass_index)
+            for _ in range(repeats(self.visit_s, self._set_seconds())):
+                for e in order:
+                    self._round(e, pass_index)
         except Exception as exc:  # a broken backend is reported with its case
             self.error = f"{type(exc).__name__}: {exc}"
             self.release()
+
+    def _set_seconds(self) -> float:
+        """The fastest round at each count, added up: what one more round-set costs (inf before any)."""
+        if self.n_rounds() == 0:
+            return float("inf")
+        return sum(min(r.seconds) for r in self.rounds.values())
 
     def _round(self, e: int, pass_index: int) -> None:
         run = self._runs[e]
@@ -216,8 +234,11 @@ class CaseRunner:
 class FloorRunner:
     """The memory floor at (N, dtype, device): one read of x and y, timed a round at a time."""
 
-    def __init__(self, n: int, dtype: str, device: str, iterations: int, zero: float) -> None:
+    def __init__(
+        self, n: int, dtype: str, device: str, iterations: int, zero: float, visit_s: float = 0.0
+    ) -> None:
         self.n, self.dtype, self.device, self.iterations, self.zero = n, dtype, device, iterations, zero
+        self.visit_s = visit_s
         self.label = f"floor {device} {dtype} N={size_label(n)}"
         self._read: Callable[[], object] | None = None
         self.rounds = Rounds(1)
@@ -239,11 +260,13 @@ class FloorRunner:
             self._read = floor.reader(x, y, self.dtype, self.device)  # the cast and any copy: not timed
             self._read()
         read = self._read
-        start = time.perf_counter()
-        for _ in range(self.iterations):
-            read()
-        seconds = (time.perf_counter() - start) / self.iterations
-        self.rounds.add(seconds, seconds, start - self.zero, pass_index)
+        so_far = min(self.rounds.seconds) * self.iterations if self.rounds.seconds else float("inf")
+        for _ in range(repeats(self.visit_s, so_far)):
+            start = time.perf_counter()
+            for _ in range(self.iterations):
+                read()
+            seconds = (time.perf_counter() - start) / self.iterations
+            self.rounds.add(seconds, seconds, start - self.zero, pass_index)
 
     def finish(self) -> None:
         """Nothing to check: numpy.dot is the reference."""
@@ -273,6 +296,16 @@ class FloorRunner:
             "floor_s": best.as_list(),
             "samples": [self.rounds.as_json()],
         }
+
+
+MAX_REPEATS = 8  # rounds per count in one visit: the rest of a case's rounds come from other passes
+
+
+def repeats(visit_s: float, set_seconds: float) -> int:
+    """How many round-sets fit in ``visit_s`` when one costs ``set_seconds`` (1 to MAX_REPEATS)."""
+    if visit_s <= 0 or not set_seconds < float("inf") or set_seconds <= 0:
+        return 1
+    return max(1, min(MAX_REPEATS, int(visit_s / set_seconds)))
 
 
 def record(bench: Bench, seconds: list[float]) -> None:
