@@ -16,6 +16,7 @@ and release afterwards; the other groups stay prepared for the whole run.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +111,8 @@ def measure(
         if p >= policy.min_passes and elapsed() + last > policy.budget_s:
             out.stopped = "budget"
             break
+        gc.collect()  # what earlier passes left (compiled code, caches) moves out of the collector's
+        gc.freeze()  # view, so each round's own collection stays small (untimed, between passes)
         t = time.perf_counter()
         for g in groups:
             _visit(g, rng, p, first=p == 0, log=log)
