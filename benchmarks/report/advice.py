@@ -33,8 +33,10 @@ class Ranking:
 
     @property
     def leaders(self) -> list[Fit]:
-        """The fastest and every fit that cannot be told apart from it."""
-        return [f for f, r in zip(self.fits, self.ratios, strict=True) if not stats.told_apart(r)]
+        """The fastest, and the runner-up when the two cannot be told apart (a tie within noise)."""
+        if len(self.fits) > 1 and not stats.told_apart(self.ratios[1]):
+            return self.fits[:2]
+        return self.fits[:1]
 
     @property
     def tie(self) -> bool:
@@ -72,17 +74,20 @@ def rank(
 
 
 def recommendations(run: Run) -> dict[str, tuple[str, ...]]:
-    """Every regime's recommended backend(s), by both costs: what two runs must agree on."""
+    """What the report recommends, regime by regime: what two runs of the same code must agree on.
+
+    The report recommends for its main dtype: by tₑ with and without history, and by one
+    FIT_EPOCHS-epoch fit without; a tie names the top two, as a set (their order is noise).
+    """
     out = {}
+    dtype = main_dtype(run)
     for device in run.values("device"):
-        for dtype in run.values("dtype"):
-            for mode in run.values("mode"):
-                for n in run.values("n"):
-                    for by in ("te", "fit"):
-                        r = rank(run, device, dtype, n, mode, by=by)
-                        if r.fits:  # a tie is a set: its members' order is noise
-                            names = r.names() if not r.tie else tuple(sorted(r.names()))
-                            out[f"{device} {dtype} N={fmt_n(n)} {MODE_TEXT[mode]}, by {by}"] = names
+        for mode, by in (("nohist", "te"), ("nohist", "fit"), ("history", "te")):
+            for n in run.values("n"):
+                r = rank(run, device, dtype, n, mode, by=by)
+                if r.fits:
+                    names = r.names() if not r.tie else tuple(sorted(r.names()))
+                    out[f"{device} {dtype} N={fmt_n(n)} {MODE_TEXT[mode]}, by {by}"] = names
     return out
 
 
