@@ -149,17 +149,29 @@ def predictions(
     return sorted(preds, key=lambda p: p.seconds)
 
 
+def candidates(preds: list[Prediction]) -> list[Prediction]:
+    """The predictions a recommendation may rest on: those inside the measured sizes, when any are."""
+    inside = [p for p in preds if not p.extrapolated]
+    return inside or preds
+
+
 def recommended(preds: list[Prediction]) -> list[str]:
-    """The fastest backend, or every one whose interval overlaps the fastest's (a tie)."""
-    if not preds:
+    """The fastest candidate, or every one whose interval overlaps the fastest's (a tie).
+
+    A prediction outside the measured sizes (a data-parallel variant measured only at N ≥ 10⁶,
+    asked about N = 300) is shown, flagged, but never recommended over one inside them.
+    """
+    pool = candidates(preds)
+    if not pool:
         return []
-    best = preds[0]
-    return [p.backend for p in preds if p is best or p.low <= best.high]
+    best = pool[0]
+    return [p.backend for p in pool if p is best or p.low <= best.high]
 
 
 def default_runs() -> list[Path]:
-    """The newest full run under results/, else the newest quick one."""
-    found = sorted(RESULTS.rglob("bench-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    """The newest full run under results/ (by the time in its name), else the newest quick one."""
+    # By the time in the name (bench-YYYYMMDD-HHMMSS), not the file's: a clone's files are all new.
+    found = sorted(RESULTS.rglob("bench-*.json"), key=lambda p: p.name, reverse=True)
     full = [p for p in found if "quick" not in p.name]
     if not (full or found):
         raise UsageError(f"no saved run under {RESULTS}; run gdbench bench first, or pass --runs")
@@ -218,7 +230,7 @@ def main(args: argparse.Namespace) -> int:
     if args.measure:
         if d != 1:
             raise UsageError("--measure times d = 1 only (the suite's data); drop --measure or --features")
-        lead = [p.backend for p in preds if p.kind == "per-pass"][:3]
+        lead = [p.backend for p in candidates(preds) if p.kind == "per-pass"][:3]
         lead += [p.backend for p in preds if p.backend in recommended(preds) and p.backend not in lead]
         select = ["--sizes", str(n), "--backends", ",".join(lead), "--dtypes", args.dtype]
         path = _measure([*select, "--devices", args.device, "--modes", mode, "--budget", "10"])
@@ -243,11 +255,12 @@ def main(args: argparse.Namespace) -> int:
         reasons = sorted({r for p in flagged for r in p.extrapolated})
         print(f"* extrapolated ({len(flagged)} backend(s)): " + "; ".join(reasons))
     if len(best) == 1:
-        nxt = preds[1] if len(preds) > 1 else None
+        pool = candidates(preds)
+        nxt = pool[1] if len(pool) > 1 else None
         print(
             f"recommended: {best[0]}"
             + (
-                f" ({nxt.seconds / preds[0].seconds:.2g}× faster than {nxt.backend}; intervals apart)"
+                f" ({nxt.seconds / pool[0].seconds:.2g}× faster than {nxt.backend}; intervals apart)"
                 if nxt
                 else ""
             )

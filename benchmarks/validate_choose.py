@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .choose import default_runs, predictions, recommended
+from .choose import candidates, default_runs, predictions, recommended
 from .common import atomic_write_json, versions
 from .report.data import load
 
@@ -38,8 +38,9 @@ TOP = 3
 CHILD = """
 import json, sys, time
 import impls
+from benchmarks.suite.cases import spec
 name, n, epochs, dtype = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-backend = impls.get_backend(name)
+backend = impls.get_backend(spec(name).base or name, **spec(name).options)
 x, y = impls.make_linear(size=16, seed=1)
 backend.fit(x, y, impls.TrainConfig(epochs=2, tol=0.0, dtype=dtype))
 x, y = impls.make_linear(w=0.3, b=0.5, size=n, noise=0.01, seed=0)
@@ -77,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         preds = predictions(run, n, 1, epochs, dtype, "cpu", "nohist")
         rec = recommended(preds)
         rows = []
-        for pred in preds[:TOP]:
+        top = candidates(preds)[:TOP]
+        for pred in top:
             seconds = measure(pred.backend, n, epochs, dtype)
             rows.append({**pred.__dict__, "measured": seconds, "inside": pred.low <= seconds <= pred.high})
             print(
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         fastest = min(rows, key=lambda r: r["measured"])
-        ours = next(r for r in rows if r["backend"] == preds[0].backend)
+        ours = next(r for r in rows if r["backend"] == top[0].backend)
         jobs.append(
             {
                 "n": n,

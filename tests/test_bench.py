@@ -338,13 +338,15 @@ def test_report_against_an_earlier_run_adds_a_reproducibility_section(tmp_path, 
     rc, _, err = gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--against", str(FIXTURE))
     assert rc == 0, err
     text = (tmp_path / "REPORT.md").read_text()
-    assert "## Reproducibility" in text and "the two runs agree" in text and "**differs**" not in text
+    verdict = "recommendations the same; fastest ÷ floor within ±15%; compare flags nothing."
+    assert "## Reproducibility" in text and verdict in text and "**differs**" not in text
 
 
 def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
     slower = _scaled(tmp_path, 1.5, only="test_fit[cpu-float64-N1e2-nohist-numpy-closed]")
     lines, ok = agreement(load([slower]), load([FIXTURE]))
-    assert not ok and "do NOT agree" in "\n".join(lines) and "numpy-closed cpu float64" in "\n".join(lines)
+    text = "\n".join(lines)
+    assert not ok and "compare flags 1 case(s)." in text and "numpy-closed cpu float64" in text
     assert agreement(load([FIXTURE]), load([FIXTURE]))[1]
 
 

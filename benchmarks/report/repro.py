@@ -43,7 +43,8 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
         *rows,
         "",
     ]
-    ok = len(same) == len(keys) and bool(keys)
+    ok_rec = len(same) == len(keys) and bool(keys)
+    ok_ratio = True
     n = max(set(new.values("n")) & set(old.values("n")), default=None)
     ratio_rows = []
     for dtype in new.values("dtype"):
@@ -60,7 +61,7 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
         a, b = values
         diff = a / b - 1 if a and b else float("nan")
         within = abs(diff) <= BAND
-        ok &= within
+        ok_ratio &= within
         ratio_rows.append(f"| {dtype} | {cells[0]} | {cells[1]} | {diff:+.1%} {'✓' if within else '✗'} |")
     if ratio_rows and n is not None:
         lines += [
@@ -73,13 +74,15 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
         ]
     verdicts = compare.compare(old, new, compare.DEFAULT_THRESHOLD)
     flagged = [v for v in verdicts if v.regression]
-    ok &= not flagged
     lines += [
         f"**`gdbench compare` earlier → this run:** {len(verdicts)} cases compared, {len(flagged)} flagged"
         + (": " + ", ".join(v.case for v in flagged) if flagged else "")
-        + f" (×{compare.DEFAULT_THRESHOLD:g} and Mann–Whitney p < 0.01).",
+        + f" (×{compare.DEFAULT_THRESHOLD:g} and Mann–Whitney p < 0.01)"
+        + (": the same code, so each is a false alarm." if flagged else "."),
         "",
-        f"**Verdict: the two runs {'agree' if ok else 'do NOT agree'}.**",
+        f"**Verdict:** recommendations {'the same' if ok_rec else 'DIFFER'}; fastest ÷ floor "
+        f"{'within' if ok_ratio else 'NOT within'} ±{BAND:.0%}; compare "
+        + ("flags nothing." if not flagged else f"flags {len(flagged)} case(s)."),
         "",
     ]
-    return lines, ok
+    return lines, ok_rec and ok_ratio and not flagged
