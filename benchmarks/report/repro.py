@@ -1,7 +1,7 @@
 """REPORT.md's "Reproducibility": this run against an earlier run of the same code on the same machine.
 
 Two runs agree when every regime recommends the same backend(s) (or declares the same tie), by
-both rankings; when `gdbench compare` flags no case; and when, at the largest N, the fastest
+both rankings; when `gdbench compare` flags no case; and when, at N = 10⁷ (a full run), the fastest
 per-pass backend's tₑ ÷ floor agrees within ``BAND``. ``benchmarks/reproduce.py`` runs two benches
 back to back and exits non-zero unless all three hold.
 """
@@ -61,11 +61,13 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
         a, b = values
         diff = a / b - 1 if a and b else float("nan")
         within = abs(diff) <= BAND
-        ok_ratio &= within
+        ok_ratio &= within or n < 10**7  # held to the band at N = 10⁷ only, where the floor is a read
         ratio_rows.append(f"| {dtype} | {cells[0]} | {cells[1]} | {diff:+.1%} {'✓' if within else '✗'} |")
     if ratio_rows and n is not None:
         lines += [
-            f"**Fastest per-pass tₑ ÷ memory floor at N = {fmt_n(n)}** (must agree within ±{BAND:.0%}):",
+            f"**Fastest per-pass tₑ ÷ memory floor at N = {fmt_n(n)}** ("
+            + (f"must agree within ±{BAND:.0%}" if n >= 10**7 else "shown only: held to a band at N = 10⁷")
+            + "):",
             "",
             "| dtype | this run | earlier run | difference |",
             "|---|---|---|---|",
