@@ -7,7 +7,7 @@
 Writes both JSON files and the later run's REPORT.md (with its Reproducibility section) under
 --out, prints the section, and exits 0 only when the runs agree: every regime recommends the same
 backend(s) or declares the same tie, `gdbench compare` flags no case, and the fastest per-pass tₑ ÷
-floor at the largest N agrees within ±15 % (benchmarks/report/repro.py).
+floor at N = 10⁷ agrees within ±15 % for full runs (benchmarks/report/repro.py).
 """
 
 from __future__ import annotations

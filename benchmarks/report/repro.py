@@ -13,7 +13,7 @@ from .advice import floor_ratio, rank, recommendations
 from .data import Run
 from .fmt import fmt_ci, fmt_n, fmt_t
 
-BAND = 0.15  # the fastest per-pass ratio to the floor at the largest N may differ this much
+BAND = 0.15  # the fastest per-pass ratio to the floor at N = 10⁷ may differ this much
 
 
 def _when(run: Run) -> str:
