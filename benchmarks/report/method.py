@@ -21,7 +21,8 @@ METHOD = """## How this was measured
   time is t₀ + E·tₑ.
 - **Rounds spread over time.** The scheduler makes passes over the whole sweep; in each pass it
   visits every (device, N, dtype) group once, its floor and all its cases (both modes) in a fresh
-  random order, one round per epoch count. A slow period on a shared machine (seconds long) thus
+  random order, one round per epoch count (repeated within the visit for a cheap case, up to 8;
+  the collector off inside a round, as in timeit). A slow period on a shared machine (seconds long) thus
   stretches a few rounds of many cases instead of every round of a few. {passes}
 - **Sized by precision.** After {min_passes} passes a case whose tₑ interval is narrower than
   {target:.0%} of tₑ leaves the rotation; the others get more passes, up to {max_passes}, while the
