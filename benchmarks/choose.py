@@ -83,12 +83,6 @@ def interpolate(points: dict[int, float], n: float) -> tuple[float, bool]:
     return math.exp(logs[a] + frac * (logs[b] - logs[a])), not inside
 
 
-def _one_time(f: Fit) -> float:
-    """Seconds of the first result beyond a warm fit of the same epochs: prepare, compile, first touch."""
-    warm = f.predict(f.epochs)
-    return max(0.0, f.startup - (warm.value if warm else f.epochs * f.per_epoch))
-
-
 def predict(fits: list[Fit], n: int, d: int, epochs: int) -> Prediction:
     """One backend's job time from its fits at several sizes (one dtype, device and mode)."""
     name, why = fits[0].backend, []
@@ -108,7 +102,7 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int) -> Prediction:
             ("te_lo", c.te.low),
             ("t0_hi", c.t0.high),
             ("te_hi", c.te.high),
-            ("once", _one_time(f)),
+            ("once", max(0.0, f.one_time)),
         ):
             q[key][f.n] = value
     got = {k: interpolate(v, size) for k, v in q.items()}

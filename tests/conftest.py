@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,14 @@ def optimal_lr(x: np.ndarray) -> tuple[float, float]:
     a = np.c_[xs, np.ones(xs.shape[0])]
     ev = np.linalg.eigvalsh(2 * a.T @ a / xs.shape[0])
     return 2 / (ev[0] + ev[-1]), (ev[-1] - ev[0]) / (ev[-1] + ev[0])
+
+
+@pytest.fixture(scope="module")
+def kept() -> Iterator[dict[str, impls.BackendBase]]:
+    """One backend per name for the module: data-parallel workers start once; closed at the end."""
+    cache: dict[str, impls.BackendBase] = {}
+    yield cache
+    for backend in cache.values():
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()

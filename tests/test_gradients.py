@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from conftest import build
@@ -16,16 +14,6 @@ DATASETS = [
     impls.make_linear(w=5.0, b=3.0, size=1000, noise=1.0, seed=2),
 ]
 
-
-@pytest.fixture(scope="module")
-def kept() -> Iterator[dict[str, impls.BackendBase]]:
-    """Backends built once for this module, so the data-parallel ones start their workers once."""
-    cache: dict[str, impls.BackendBase] = {}
-    yield cache
-    for backend in cache.values():
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
 
 
 def formula(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,16 +76,6 @@ def designs(draw: st.DrawFn) -> Design:
         w, b = sol[:-1] * (1 + jitter * rng.normal(size=d)), float(sol[-1])
     return Design(kind, x, y, w, b)
 
-
-@pytest.fixture(scope="module")
-def kept() -> Iterator[dict[str, impls.BackendBase]]:
-    """One backend per name for the module: data-parallel workers start once; closed at the end."""
-    cache: dict[str, impls.BackendBase] = {}
-    yield cache
-    for backend in cache.values():
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
 
 
 def examples(name: str, cheap: int, costly: int) -> settings:

@@ -58,6 +58,12 @@ class Fit:
         return self.prepare_s + self.first_call_s
 
     @property
+    def one_time(self) -> float:
+        """Seconds of the first result beyond a warm fit of the same epochs: compilation, first touch."""
+        warm = self.predict(self.epochs)
+        return self.startup - (warm.value if warm else self.epochs * self.per_epoch)
+
+    @property
     def te(self) -> stats.Interval | None:
         """Marginal cost per epoch with its interval (None for schema 1)."""
         return self.cost.te if self.cost else None

@@ -103,19 +103,13 @@ def choose(run: Run, device: str) -> list[str]:
     return lines
 
 
-def _one_time(f: Fit) -> float:
-    """Seconds of f's first result beyond a warm fit of the same epochs: compilation, first-call costs."""
-    warm = f.predict(f.epochs)
-    return f.startup - (warm.value if warm else f.epochs * f.per_epoch)
-
-
 def _one_off(run: Run, best: Fit, device: str, dtype: str) -> str:
     """If the winner is not the quickest to a first result, after how many epochs it pays off."""
     rivals = [f for f in run.select(device=device, dtype=dtype, n=best.n, mode="nohist", kind="per-pass")]
     quick = min(rivals, key=lambda f: f.startup)
     if quick.backend == best.backend or quick.per_epoch <= best.per_epoch:
         return ""
-    epochs = (_one_time(best) - _one_time(quick)) / (quick.per_epoch - best.per_epoch)
+    epochs = (best.one_time - quick.one_time) / (quick.per_epoch - best.per_epoch)
     return (
         f"- **For a one-off fit at N = {fmt_n(best.n)}, `{quick.backend}`** is quicker to a first result "
         f"({fmt_t(quick.startup)} against {fmt_t(best.startup)}): `{best.backend}`'s one-time cost "
