@@ -178,6 +178,7 @@ def _runner(spy: Spy, mode: str = "nohist") -> runners.CaseRunner:
     x, y = harness.data(100)
     r = runners.CaseRunner(spy, harness.FitCase("spy", 100, "float64", "cpu", mode, COUNTS), x, y, 0.0)
     r.collect = lambda: 0  # the suite freezes the frameworks out of gc's view first; tests do not
+    r.probe = None  # memory: its own test below
     return r
 
 
@@ -193,6 +194,36 @@ def test_prepare_and_first_call_stay_outside_the_timed_rounds():
     assert r.first_s > 0 and r.first is not None and r.first.epochs == 20
     assert all(len(rd.seconds) == 2 and rd.passes == [0, 1] for rd in r.rounds.values())
     assert r.case.group == "fit cpu float64 N=1e2 history"
+
+
+class SpyProbe:
+    """A memory probe that logs its resets and reads into the spy backend's log."""
+
+    method = "spy"
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def reset(self) -> None:
+        self.log.append("reset")
+
+    def peak(self) -> int:
+        self.log.append("peak")
+        return 4096
+
+
+def test_memory_is_probed_on_an_untimed_fit_never_around_a_timed_round():
+    log: list[str] = []
+    r = _runner(Spy(log))
+    r.probe = SpyProbe(log)
+    r.visit([20, 5, 10], 0)
+    # the probe brackets one more call of the largest count, after the timed rounds
+    assert log[6:] == ["call 20", "call 5", "call 10", "reset", "call 20", "peak"]
+    r.visit([20, 5, 10], 1)
+    assert log[12:] == ["call 20", "call 5", "call 10"]  # once a case: no probe near later rounds
+    assert [len(rd.seconds) for rd in r.rounds.values()] == [2, 2, 2]
+    r.finish()
+    assert r.info()["mem_peak_bytes"] == 4096 and r.info()["mem_method"] == "spy"
 
 
 def test_a_released_case_is_prepared_and_checked_again_before_its_next_round():

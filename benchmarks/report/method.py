@@ -49,11 +49,13 @@ METHOD = """## How this was measured
   XLA has no thread-count flag, so fewer threads than CPUs are enforced with CPU affinity.
 - **Memory floor.** One read of x and y (`numpy.dot(x, y)`; on CUDA `torch.dot` + synchronize),
   timed in the same passes as the fits of its N and dtype; the fastest round.
-- **Peak memory beyond the data.** CPU: the peak resident size during a round at the largest epoch
-  count (Linux VmHWM, reset through /proc/<pid>/clear_refs before the round) minus the size at
-  that reset, which already holds the data; summed over the process and its workers
-  (data-parallel backends), an upper bound when their peaks do not coincide. Memory an allocator
-  reuses from an earlier round is not seen again; resolution one page. CUDA (torch):
+- **Peak memory beyond the data.** CPU: the peak resident size during one more fit at the largest
+  epoch count, untimed, after the case's first visit (Linux VmHWM, reset through
+  /proc/<pid>/clear_refs before that fit: never before a timed round, which the reset slowed by
+  10–900 µs) minus the size at that reset, which already holds the data; summed over the
+  process and its workers (data-parallel backends), an upper bound when their peaks do not
+  coincide. Memory an allocator reuses from an earlier round is not seen again; resolution one
+  page. CUDA (torch):
   `torch.cuda.max_memory_allocated` above the level at reset. n/a: no honest measure there.
 - **Time per epoch against the epoch index.** impls has no per-epoch hook, so each traced backend's
   own epoch function (`make_step`) is driven through the shared loop (`impls.trainer.run_epochs`)

@@ -99,14 +99,18 @@ class CaseRunner:
             if e in self._runs:
                 continue
             cfg = self.case.config(e)
-            start = time.perf_counter()
-            run = self.backend.prepare(self.x, self.y, cfg)  # validation, host-to-device copies
-            self.sync()
-            prepare_s = time.perf_counter() - start
-            start = time.perf_counter()
-            res = run()  # compile or first-call cost: never a timed round
-            self.sync()
-            first_s = time.perf_counter() - start
+            gc.disable()  # as in a round: a collection of the whole heap is not the backend's cost
+            try:
+                start = time.perf_counter()
+                run = self.backend.prepare(self.x, self.y, cfg)  # validation, host-to-device copies
+                self.sync()
+                prepare_s = time.perf_counter() - start
+                start = time.perf_counter()
+                res = run()  # compile or first-call cost: never a timed round
+                self.sync()
+                first_s = time.perf_counter() - start
+            finally:
+                gc.enable()
             self.check_err = max(self.check_err, check(res, self.refs[e], cfg))  # before any round
             if self.first is None:
                 self.first, self.first_s, self.prepare_s = res, first_s, prepare_s
@@ -130,6 +134,8 @@ class CaseRunner:
             for _ in range(repeats(self.visit_s, self._set_seconds())):
                 for e in order:
                     self._round(e, pass_index)
+            if self.probe is not None and not self.peaks:
+                self._probe_memory()
         except Exception as exc:  # a broken backend is reported with its case
             self.error = f"{type(exc).__name__}: {exc}"
             self.release()
@@ -140,13 +146,27 @@ class CaseRunner:
             return float("inf")
         return sum(min(r.seconds) for r in self.rounds.values())
 
+    def _probe_memory(self) -> None:
+        """Peak memory of one more, untimed fit of the largest count, after the visit's rounds.
+
+        Never around a timed round: resetting the peak (writing /proc/self/clear_refs, walking
+        the worker processes) slowed the round after it by 10-900 µs, only at the largest count,
+        which biased tₑ upwards wherever a fit takes microseconds.
+        """
+        assert self.probe is not None
+        e = self.case.counts[-1]
+        self.collect()
+        self.sync()
+        self.probe.reset()
+        res = self._runs[e]()
+        self.sync()
+        self.peaks.append(self.probe.peak())
+        self.last[e] = res
+
     def _round(self, e: int, pass_index: int) -> None:
         run = self._runs[e]
         self.collect()
         self.sync()
-        probe = self.probe if e == self.case.counts[-1] else None
-        if probe is not None:
-            probe.reset()
         gc.disable()  # as timeit does: a collection (of the whole process's heap) is not the fit's cost
         try:
             start = time.perf_counter()
@@ -156,8 +176,6 @@ class CaseRunner:
         finally:
             gc.enable()
         self.rounds[e].add(seconds, res.seconds, start - self.zero, pass_index)
-        if probe is not None:
-            self.peaks.append(probe.peak())
         comm = res.info.get("allreduce_seconds")
         if e == self.case.counts[-1] and isinstance(comm, (int, float)):
             self.comm.append(float(comm) / e)
