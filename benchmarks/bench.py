@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--backends", default="", help="comma-separated backend names (default: every registered one)"
     )
     p.add_argument(
-        "--sizes", default="", help="comma-separated sizes, e.g. 100,1e4 (default: 1e2,1e4,1e6,1e7)"
+        "--sizes", default="", help="comma-separated sizes, e.g. 100,1e4 (default: 1e2,1e3,1e4,1e5,1e6,1e7)"
     )
     p.add_argument("--dtypes", default="", help="comma-separated dtypes (default: float32,float64)")
     p.add_argument("--modes", default="", help="comma-separated modes: nohist, history (default: both)")

@@ -3,9 +3,11 @@
 Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchmarks/stats.py). For a
 job of E epochs at size N this predicts, per backend, the one-time cost (prepare and compilation,
 as measured: a first result less a warm fit of the same epochs) plus t₀ + E·tₑ, interpolating
-each quantity between the measured sizes on log-log axes and carrying the intervals' ends the
-same way. It ranks the backends, recommends one, or calls a tie when the leaders' intervals
-overlap, and flags every number that lies outside what the runs measured.
+each quantity between the measured sizes on log-log axes. Its interval carries the intervals'
+ends through a cost model that bounds what lies between two measured sizes (``bounds``) and the
+range of one-time costs the suite saw around N (``predict``). It ranks the backends, recommends
+one, or calls a tie when the leaders' intervals overlap, and flags every number that lies outside
+what the runs measured.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class Prediction:
     kind: str = "per-pass"
 
 
+def _bracket(sizes: list[int], n: float) -> tuple[int, int]:
+    """The measured sizes around ``n``, or the nearest end's pair when outside (len(sizes) >= 2)."""
+    i = max(1, min(len(sizes) - 1, next((k for k, s in enumerate(sizes) if s >= n), len(sizes) - 1)))
+    return sizes[i - 1], sizes[i]
+
+
 def interpolate(points: dict[int, float], n: float) -> tuple[float, bool]:
     """Value at ``n`` from (size -> positive value) by log-log interpolation; (value, extrapolated)."""
     sizes = sorted(points)
@@ -76,15 +84,45 @@ def interpolate(points: dict[int, float], n: float) -> tuple[float, bool]:
     if len(sizes) == 1:
         return math.exp(logs[sizes[0]]), n != sizes[0]
     inside = sizes[0] <= n <= sizes[-1]
-    # the bracketing pair, or the nearest end's pair when outside
-    i = max(1, min(len(sizes) - 1, next((k for k, s in enumerate(sizes) if s >= n), len(sizes) - 1)))
-    a, b = sizes[i - 1], sizes[i]
+    a, b = _bracket(sizes, n)
     frac = (math.log(n) - math.log(a)) / (math.log(b) - math.log(a))
     return math.exp(logs[a] + frac * (logs[b] - logs[a])), not inside
 
 
-def predict(fits: list[Fit], n: int, d: int, epochs: int) -> Prediction:
-    """One backend's job time from its fits at several sizes (one dtype, device and mode)."""
+def bounds(points: dict[int, float], n: float) -> tuple[float, float]:
+    """The range a cost (per epoch, or per fit) may take at ``n``, from its values at measured sizes.
+
+    The model: a fixed part f plus a part per value read, c·N. f is at least 0 and at most the
+    whole cost at the smallest measured size; c at N lies between its values at the measured sizes
+    around N (the data sit between those sizes' cache levels); and more data never cost less.
+    So between sizes a < N < b, the cost lies within f + N·(cost(s) − f)/s over f ∈ {0, f_max}
+    and s ∈ {a, b}, cut to [cost(a), cost(b)]. Below the smallest size s: from cost(s)·N/s (all of
+    it per value) to cost(s). Above the largest: from that size's cost to the larger of the log-log
+    line's and cost(s)·N/s. Exact for f + c·N with c constant.
+    """
+    sizes = sorted(points)
+    v = {s: max(points[s], 0.0) for s in sizes}
+    if n in v:
+        return v[int(n)], v[int(n)]
+    first, last = sizes[0], sizes[-1]
+    if n < first:
+        return v[first] * n / first, v[first]
+    if n > last:
+        return v[last], max(v[last] * n / last, interpolate(points, n)[0] if len(sizes) > 1 else 0.0)
+    a, b = _bracket(sizes, n)
+    ends = [f + n * (v[s] - f) / s for f in (0.0, v[first]) for s in (a, b)]
+    low, high = max(min(v[a], v[b]), min(ends)), min(max(v[a], v[b]), max(ends))
+    return min(low, high), max(low, high)
+
+
+def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | None = None) -> Prediction:
+    """One backend's job time from its fits at several sizes (one dtype, device and mode).
+
+    ``others``: every case of this backend on the device (both dtypes and modes), whose one-time
+    costs at the sizes around N bound this job's. A first result is one observation per case, and
+    what it includes depends on what the process compiled before (a kernel for this dtype, a
+    parallel variant): the range of what the suite saw there is the honest interval.
+    """
     name, why = fits[0].backend, []
     size = n * d  # the runs measure d = 1; a per-pass epoch reads N·d values
     q: dict[str, dict[int, float]] = {k: {} for k in ("t0", "te", "t0_lo", "te_lo", "t0_hi", "te_hi", "once")}
@@ -105,22 +143,32 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int) -> Prediction:
             ("once", max(0.0, f.one_time)),
         ):
             q[key][f.n] = value
-    got = {k: interpolate(v, size) for k, v in q.items()}
+    got = {k: interpolate(v, size)[0] for k, v in q.items()}
     measured = sorted(q["te"])
-    if got["te"][1]:
+    if interpolate(q["te"], size)[1]:
         why.append(f"N·d = {fmt_n(size)} outside the measured {fmt_n(measured[0])}…{fmt_n(measured[-1])}")
     if d != 1:
         why.append(f"d = {d}: measured at d = 1, scaled as N·d")
+    t0_lo, t0_hi = bounds(q["t0_lo"], size)[0], bounds(q["t0_hi"], size)[1]
+    te_lo, te_hi = bounds(q["te_lo"], size)[0], bounds(q["te_hi"], size)[1]
+    for key in ("t0", "te"):  # the log-log point, kept within what the model allows
+        low, high = bounds(q[key], size)
+        got[key] = min(max(got[key], low), high)
+    near = set(_bracket(measured, size)) if len(measured) > 1 else set(measured)
+    if size in q["te"]:
+        near = {int(size)}
+    seen = [max(0.0, f.one_time) for f in (others or fits) if f.n in near] or [got["once"]]
+    once_lo, once_hi = min(min(seen), got["once"]), max(max(seen), got["once"])
 
-    def total(t0: str, te: str) -> float:
-        return got["once"][0] + max(got[t0][0], 0.0) + epochs * max(got[te][0], 0.0)
+    def total(once: float, t0: float, te: float) -> float:
+        return once + max(t0, 0.0) + epochs * max(te, 0.0)
 
     return Prediction(
         name,
-        total("t0", "te"),
-        total("t0_lo", "te_lo"),
-        total("t0_hi", "te_hi"),
-        got["once"][0],
+        total(got["once"], got["t0"], got["te"]),
+        total(once_lo, t0_lo, te_lo),
+        total(once_hi, t0_hi, te_hi),
+        got["once"],
         why,
         fits[0].kind,
     )
@@ -139,7 +187,10 @@ def predictions(
     by_backend: dict[str, list[Fit]] = {}
     for f in fits:
         by_backend.setdefault(f.backend, []).append(f)
-    preds = [predict(sorted(fs, key=lambda f: f.n), n, d, epochs) for fs in by_backend.values()]
+    preds = [
+        predict(sorted(fs, key=lambda f: f.n), n, d, epochs, run.select(backend=name, device=device))
+        for name, fs in by_backend.items()
+    ]
     return sorted(preds, key=lambda p: p.seconds)
 
 

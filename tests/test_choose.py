@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -43,6 +44,43 @@ def test_prediction_adds_the_one_time_cost_to_t0_plus_epochs_times_te():
     assert p.first_result_seconds == pytest.approx(0.3, rel=1e-6)
     assert p.seconds == pytest.approx(0.3 + 5e-5 + 1000 * 1e-5, rel=1e-6)
     assert p.low <= p.seconds <= p.high and not p.extrapolated
+
+
+def test_bounds_hold_a_fixed_plus_per_value_cost_and_its_cache_cliffs():
+    sizes = (100, 1000, 10_000, 100_000)
+    affine = {n: 2e-6 + 1e-9 * n for n in sizes}
+    for n in (300, 3000, 30_000):
+        low, high = choose.bounds(affine, n)
+        assert low <= 2e-6 + 1e-9 * n <= high and low >= affine[choose._bracket(list(sizes), n)[0]]
+    # the per-value cost doubles between 10⁴ and 10⁵ (the data leave a cache): any value between
+    # the two slopes at 3·10⁴ is allowed, nothing below the smaller size's cost or above the larger's
+    cliff = {**affine, 100_000: 2e-6 + 2e-9 * 100_000}
+    low, high = choose.bounds(cliff, 30_000)
+    assert low <= 2e-6 + 1e-9 * 30_000 and 2e-6 + 2e-9 * 30_000 <= high <= cliff[100_000]
+    assert choose.bounds(affine, 1000) == (affine[1000], affine[1000])  # a measured size: its value
+
+
+def test_bounds_outside_the_sizes_stay_finite_and_ordered():
+    points = {10**6: 1e-3, 10**7: 1e-2}
+    low, high = choose.bounds(points, 100)  # a data-parallel variant asked about N = 100
+    assert 0 < low <= high <= 1e-3
+    low, high = choose.bounds(points, 10**8)
+    assert 1e-2 <= low <= high and high == pytest.approx(1e-1)
+    assert choose.bounds({100: -1e-6, 1000: 1e-6}, 300)[0] == 0.0  # a cost that came out negative
+
+
+def test_the_one_time_part_ranges_over_what_the_suite_saw_around_n():
+    # the first float32 fit compiled (0.3 s); float64's found its kernel compiled (0.01 s)
+    def case(dtype: str, n: int, once: float):
+        f = fit("a", exact(5e-5, 1e-6 * n / 100), n=n, startup=once + 5e-5 + 200e-6 * n / 100)
+        return dataclasses.replace(f, dtype=dtype)
+
+    f64 = [case("float64", n, 0.01) for n in (100, 10_000)]
+    f32 = [case("float32", 100, 0.3), case("float32", 10_000, 0.02)]
+    p = choose.predict(f64, n=1000, d=1, epochs=10, others=f64 + f32)
+    assert p.first_result_seconds == pytest.approx(0.01, rel=1e-6)
+    assert p.low < 0.01 + 10 * 1e-5 and p.high >= 0.3
+    assert choose.predict(f64, n=1000, d=1, epochs=10).high < 0.02  # without them: its own only
 
 
 def test_interval_carries_the_measurements_noise():

@@ -57,7 +57,7 @@ def expand(names: list[str]) -> list[str]:
     return out
 
 
-SIZES = (10**2, 10**4, 10**6, 10**7)
+SIZES = (10**2, 10**3, 10**4, 10**5, 10**6, 10**7)  # a decade apart: `choose` interpolates between them
 QUICK_SIZES = (10**2, 10**4)
 DTYPES = ("float32", "float64")
 QUICK_DTYPES = ("float64",)
