@@ -39,7 +39,9 @@ def case(name: str = "a", scale: float = 1.0, n_rounds: int = 8, n: int = 100, s
 def test_an_unchanged_case_is_not_flagged():
     v = compare.judge(case(), case(seed=99), 1.25, 0.01)
     assert 0.95 < v.ratio < 1.05 and not v.big and not v.regression and v.epochs == 200
-    assert v.status(1.25, 0.01).startswith("ok: ×")
+    assert v.status(1.25, 0.01).startswith("ok: ×") and v.note == ""
+    same = compare.judge(case(), case(), 1.25, 0.01)  # the very same rounds: no evidence either way
+    assert same.ratio == 1.0 and same.p is not None and same.p > 0.1
 
 
 def test_a_case_slower_past_the_threshold_and_for_sure_is_a_regression():
@@ -49,7 +51,11 @@ def test_a_case_slower_past_the_threshold_and_for_sure_is_a_regression():
     assert v.ratio == pytest.approx(min(new.samples[200]) / min(old.samples[200]))
     assert v.old_min == min(old.samples[200]) and v.new_min == min(new.samples[200])
     assert v.p is not None and v.p < 1e-6
-    assert v.status(1.25, 0.01).startswith(f"REGRESSION: ×{v.ratio:.3f} > 1.25, p = ")
+    assert v.status(1.25, 0.01) == f"REGRESSION: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} < 0.01"
+    # as big, but the test asked for more certainty than 24 rounds a side can give here
+    strict = compare.judge(old, new, 1.25, 1e-12)
+    assert strict.big and strict.p is not None and not strict.significant and not strict.regression
+    assert strict.status(1.25, 1e-12) == f"ok: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} ≥ 1e-12"
     assert "p = " in v.status(1.25, 0.01) and "< 0.01" in v.status(1.25, 0.01)
 
 
@@ -88,13 +94,26 @@ def test_the_test_pools_every_common_epoch_count():
 def test_a_faster_case_says_so():
     v = compare.judge(case(scale=2.0), case(seed=99), 1.25, 0.01)
     assert v.ratio < 0.8 and not v.regression and v.status(1.25, 0.01).startswith("faster: ")
+    # exactly 1/threshold faster is not "faster" yet (0.5 and 2 are exact in binary)
+    half = compare.Verdict("a", 200, 2.0, 1.0, 0.5, None, big=False, significant=False)
+    assert half.status(2.0, 0.01) == "ok: ×0.500 ≤ 2, too few rounds for a test"
+    assert half.status(1.9, 0.01).startswith("faster: ")
+
+
+def test_the_epoch_count_compared_is_the_largest_both_runs_timed_with_rounds():
+    old = case()
+    longer = dataclasses.replace(case(seed=99), samples={**case(seed=99).samples, 400: [1.0] * 8})
+    assert compare.judge(old, longer, 1.25, 0.01).epochs == 200  # 400 is in the new run only
+    gap = dataclasses.replace(old, samples={**old.samples, 200: []})
+    v = compare.judge(gap, case(seed=99), 1.25, 0.01)
+    assert v.epochs == 100 and v.old_min == min(old.samples[100])
 
 
 def test_runs_with_other_epoch_counts_compare_per_epoch_at_their_largest():
     old = case()
     new = fit("a", {e: [s * 2 for s in spread(1e-4 + e * 2e-6)] for e in (5, 10, 20)})
     v = compare.judge(old, new, 1.25, 0.01)
-    assert v.epochs == 0 and "epoch counts differ" in v.note
+    assert v.epochs == 0 and v.note == "epoch counts differ: per epoch at each run's largest count"
     assert v.old_min == pytest.approx(min(old.samples[200]) / 200)
     assert v.new_min == pytest.approx(min(new.samples[20]) / 20)
     assert v.ratio == pytest.approx(v.new_min / v.old_min)
@@ -102,18 +121,20 @@ def test_runs_with_other_epoch_counts_compare_per_epoch_at_their_largest():
 
 def test_a_case_without_rounds_is_a_usage_error():
     empty = dataclasses.replace(case(), samples={5: []})
-    with pytest.raises(UsageError, match="has no rounds"):
+    with pytest.raises(UsageError, match=r"^a cpu float64 N=10² nohist: a run has no rounds for this case$"):
         compare.judge(case(), empty, 1.25, 0.01)
 
 
 def test_schema_1_cases_are_named_as_such():
     old = dataclasses.replace(case(), schema=1)
-    assert compare.judge(old, case(seed=99), 1.25, 0.01).note == "schema 1: loop clock"
+    v = compare.judge(old, case(seed=99), 1.25, 0.01)
+    assert v.note == "schema 1: loop clock" and v.status(1.25, 0.01).endswith(" (schema 1: loop clock)")
+    assert compare.judge(case(), dataclasses.replace(case(), schema=1), 1.25, 0.01).note
 
 
 def test_compare_matches_cases_by_key_and_puts_the_slowest_change_first():
     old = run_of(case("a"), case("b"), case("c", n=1000))
-    new = run_of(case("b", scale=3.0, seed=99), case("a", scale=1.4, seed=98), case("d"))
+    new = run_of(case("a", scale=1.4, seed=98), case("b", scale=3.0, seed=99), case("d"))
     verdicts = compare.compare(old, new, 1.25)
     assert [v.case.split()[0] for v in verdicts] == ["b", "a"]  # c and d are in one run only
     assert verdicts[0].case == "b cpu float64 N=10² nohist" and all(v.regression for v in verdicts)

@@ -206,6 +206,20 @@ def test_moments_merged_over_blocks_match_the_direct_formulas(monkeypatch, hand)
     assert gb == pytest.approx(2 * r.mean(), rel=1e-10)
 
 
+@pytest.mark.parametrize("lead", [0.5, 3.0, -0.5, 0.0])
+def test_hand_reflections_keep_the_gram_matrix_of_a_column_nearly_along_e1(lead):
+    # A column whose first entry carries almost all of its norm: reflecting it with the wrong sign
+    # (v[0] = col[0] - |col|) cancels to nothing and the next column's row of R comes out wrong.
+    from impls import numpy_moments
+
+    first = np.r_[lead, np.full(7, 1e-9)] if lead else np.r_[0.0, 1.0, np.full(6, 1e-9)]
+    cols = np.array([first, np.arange(8.0) - 2.5])
+    gram = cols @ cols.T
+    r = numpy_moments.r_factor(cols.copy())
+    assert np.array_equal(r, np.triu(r))
+    np.testing.assert_allclose(r.T @ r, gram, rtol=1e-12, atol=1e-15)
+
+
 def test_moments_with_fewer_samples_than_columns():
     from impls import numpy_moments
 

@@ -98,8 +98,41 @@ def test_judge_sets_the_status_from_stop_reason_and_deviation(got, status):
     ref = result([4.0, 2.0, 1.0])
     o = Outcome("b", got, {})
     verdict.judge(o, ref, 2e-10)
-    assert o.status == status
+    assert o.status == status and o.agrees == (status == "ok")
     assert math.isnan(o.deviation) == (status == "diverged")
+
+
+def test_two_diverging_fits_are_compared_on_their_finite_way_up():
+    inf = math.inf
+    ref = result([4.0, 8.0, 16.0, inf], stop="diverged")
+    for losses, dev in (
+        ([4.0, 8.0, 16.0, inf], 0.0),  # the same way up: agrees, even at a tolerance of 0
+        ([4.0, 8.0, inf], 0.0),  # overflowed an epoch earlier: the shared finite epochs agree
+        ([4.0, 9.0, inf], 0.125),  # 1 off where the reference is 8
+    ):
+        o = Outcome("b", result(losses, stop="diverged"), {})
+        verdict.judge(o, ref, 0.0)
+        assert o.status == "diverged" and o.deviation == pytest.approx(dev, abs=0)
+        assert o.agrees == (dev == 0.0)
+    # a fit that diverges where the reference converges is wrong, whatever its numbers
+    o = Outcome("b", result([4.0, 8.0, inf], stop="diverged"), {})
+    verdict.judge(o, result([4.0, 2.0, 1.0]), 1.0)
+    assert o.status == "diverged" and not o.agrees and math.isnan(o.deviation)
+
+
+def test_deviation_skips_a_history_that_was_not_recorded_in_full():
+    ref = result([4.0, 2.0, 1.0])
+    partial = result([4.0, 3.0, 1.0])
+    partial.ws = None  # losses and b recorded, w not: no history to compare, final values only
+    assert verdict.deviation(partial, ref) == 0.0
+    for d in (1, 3):  # with d weights the empty history has 2 + d columns
+        w = np.zeros(d)
+        empty = impls.FitResult(
+            w=w, b=0.0, loss=1.0, epochs=2, stop_reason="max_epochs",
+            losses=None, ws=None, bs=None, seconds=0.1,
+        )
+        assert verdict.deviation(empty, empty) == 0.0
+        assert verdict.deviation(empty, empty, finite=True) == 0.0
 
 
 def test_judge_passes_a_deviation_exactly_at_the_tolerance():
@@ -183,3 +216,29 @@ def test_verdict_names_every_backend_that_diverged_disagrees_or_failed(capsys):
     ]
     for status in ("diverged", "disagrees", "error"):
         assert verdict.verdict([Outcome("a", None, {}), Outcome("x", None, {}, status=status)], CFG) == 1
+
+
+def test_verdict_when_every_backend_diverges_as_the_reference_does(capsys):
+    inf = math.inf
+    ref = result([4.0, 8.0, inf], stop="diverged")
+    cfg = impls.TrainConfig(lr=50.0)
+    both = [Outcome(n, None, {}, status="diverged", agrees=True) for n in ("a", "b")]
+    assert verdict.verdict(both, cfg, ref) == 1  # agreeing, but no fit converged
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "diverged: all 2 backends (lr=50); try a smaller --lr",
+        "verdict: every backend diverged at lr=50, as the numpy-closed float64 reference does after "
+        "3 epoch(s), and they agree in doing so (2 of 2)",
+    ]
+    alone = [Outcome("a", None, {}, status="diverged", agrees=True)]
+    assert verdict.verdict(alone, cfg, ref) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "diverged: a (lr=50); try a smaller --lr" and "(1 of 1)" in out[2]
+    for outcomes in (
+        [*both[:1], Outcome("c", None, {}, status="disagrees", deviation=1.0)],  # one disagrees
+        [*both[:1], Outcome("c", None, {}, agrees=True)],  # one converged: not all diverged
+    ):
+        assert verdict.verdict(outcomes, cfg, ref) == 1
+        assert capsys.readouterr().out.splitlines()[-1].startswith("verdict: the backends do NOT agree")
+    for other in (None, result([4.0, 2.0, 1.0])):  # no reference, or one that converged
+        assert verdict.verdict(both, cfg, other) == 1
+        assert "do NOT agree (0 of 2" in capsys.readouterr().out.splitlines()[-1]
