@@ -149,3 +149,11 @@ def test_compare_never_flags_with_too_few_rounds_for_the_test():
     old, new = fit("a", rounds(1e-4, 1e-6, rng, n=1)), fit("a", rounds(2e-4, 2e-6, rng, n=1))
     v = judge(old, new, threshold=1.25, alpha=stats.ALPHA)
     assert v.big and v.p is None and not v.regression
+
+
+def test_the_limit_table_prints_an_unresolved_ratio_as_its_upper_end():
+    from benchmarks.report import limit
+
+    assert limit._cell(stats.Interval(-0.19, -0.5, 0.97)) == "≤ 0.97"  # never a negative cost
+    assert limit._cell(stats.Interval(0.02, 0.0, 0.9)) == "≤ 0.9"
+    assert limit._cell(stats.Interval(1.29, 0.822, 1.75)) == "1.29"

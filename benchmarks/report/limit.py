@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..stats import Interval
 from .advice import floor_ratio, rank
 from .data import Run
 from .fmt import fmt_ci, fmt_n, fmt_t, table
@@ -25,7 +26,8 @@ def limit(run: Run, device: str = "cpu") -> list[str]:
         "reads the data at least once, so 1.0 is the bar: near it a backend is bandwidth-bound, far above "
         "it dispatch- or temporaries-bound. At small N the floor is a call's overhead, not a read. Below 1 "
         "a backend read the data faster than `numpy.dot` did: the floor is a practical bar, not a hardware "
-        "limit. Intervals: 95 % bootstrap over both sides' rounds.",
+        "limit. Intervals: 95 % bootstrap over both sides' rounds. \"≤ x\": an interval that reaches "
+        "zero, a tₑ too small for the rounds to resolve; x is its upper end.",
         "",
     ]
     sizes = run.values("n")
@@ -42,7 +44,7 @@ def limit(run: Run, device: str = "cpu") -> list[str]:
             cells = []
             for n in present:
                 r = floor_ratio(run, fits[n]) if n in fits else None
-                cells.append(f"{r.value:.3g}" if r else "-")
+                cells.append(_cell(r) if r else "-")
             rows.append([f"`{b}`" + (" (algorithmic)" if kind == "algorithmic" else ""), *cells])
         best = []
         for n in present:
@@ -55,6 +57,11 @@ def limit(run: Run, device: str = "cpu") -> list[str]:
         head = ["backend", *(f"N = {fmt_n(n)}" for n in present)]
         lines += [f"**{device}, {dtype}**", "", *table(head, rows)]
     return lines + _tutorial_style(run, device)
+
+
+def _cell(r: Interval) -> str:
+    """A ratio, or its upper end when its interval reaches zero (unresolved: never a negative cost)."""
+    return f"{r.value:.3g}" if r.resolved else f"≤ {r.high:.3g}"
 
 
 def _tutorial_style(run: Run, device: str) -> list[str]:

@@ -24,8 +24,11 @@ def section(path: Path) -> list[str]:
         "",
         f"From `{path.name}` ({when} UTC, {v.get('platform', '?')}, made by "
         f"`python -m benchmarks.validate_choose` from {runs}). Jobs at sizes and epoch counts the sweep "
-        "never timed; each backend timed as a user runs the job (a fresh process, prepare and one fit, "
-        f"compilation included), fastest of {data.get('repeats')} processes.",
+        "never timed; each backend timed as a user runs the job: a fresh process whose framework was "
+        "started on a tiny size first (as the suite's are), then prepare and one fit, any compilation "
+        f"at this size included; fastest of {data.get('repeats')} processes. The interval carries "
+        "the measurements' 95 % intervals, the range a cost may take between the two measured sizes "
+        "around N, and the range of one-time costs the suite saw there (README, `gdbench choose`).",
         "",
         "| job | backend | predicted (interval) | measured | inside | fastest measured "
         "| recommended ÷ fastest |",
@@ -44,11 +47,13 @@ def section(path: Path) -> list[str]:
     total = sum(len(j["rows"]) for j in data["jobs"])
     worst = max(j["recommended_vs_fastest"] for j in data["jobs"])
     hits = sum(j["recommended"][0] == j["fastest_measured"] for j in data["jobs"])
+    widths = sorted(r["high"] / r["low"] for j in data["jobs"] for r in j["rows"] if r["low"] > 0)
+    width = f"; the intervals' high ÷ low has median ×{widths[len(widths) // 2]:.2f}" if widths else ""
     lines += [
         "",
         f"The top-ranked backend was the fastest measured in {hits} of {len(data['jobs'])} jobs and "
         f"within ×{worst:.2f} of it in all; {inside} of {total} measured times fell inside their "
-        "predicted interval. \\* extrapolated beyond the measured sizes.",
+        f"predicted interval{width}. \\* extrapolated beyond the measured sizes.",
         "",
     ]
     return lines
