@@ -61,7 +61,7 @@ def test_report_lists_what_the_run_did_not_measure():
     run = load([FIXTURE])
     lines = scope.not_measured(run)
     text = "\n".join(lines)
-    assert "Sizes not run: N = 10⁶, N = 10⁷ (a --quick run)" in text
+    assert "Sizes not run: N = 10³, N = 10⁵, N = 10⁶, N = 10⁷ (a --quick run)" in text
     assert "cuda (no GPU on this machine)" in text
     assert "`jax-sharded`: unavailable here" in text and "made-up failure" in text
     assert "`torch-ddp`: not selected" in text
@@ -83,6 +83,26 @@ def test_borrowed_section_names_its_source_date_and_machine():
 def test_older_file_renders_with_its_note(tmp_path):
     text = html.write(load([OLD_FIXTURE]), tmp_path / "report.html").read_text()
     assert "Older file." in text and "Plotly.newPlot" in text
+
+
+def test_page_carries_the_limit_table_and_the_sections_it_is_given(tmp_path):
+    sections = [
+        "## Reproducibility: two runs of the same code",
+        "",
+        "Two runs, **one** verdict.",
+        "",
+        "| regime | first | second |",
+        "|---|---|---|",
+        "| a | `x` | `y` |",
+        "",
+        "- every regime agrees",
+    ]
+    text = html.write(load([FIXTURE]), tmp_path / "r.html", None, sections).read_text()
+    assert "<h2>Distance from the limit</h2>" in text and "<b>cpu, float64</b>" in text
+    assert "<h2>Reproducibility: two runs of the same code</h2><p>Two runs, <b>one</b> verdict.</p>" in text
+    assert "<th>regime</th><th>first</th><th>second</th>" in text
+    assert "<tr><td>a</td><td><code>x</code></td><td><code>y</code></td></tr>" in text
+    assert "<ul><li>every regime agrees</li></ul>" in text and "|---|" not in text
 
 
 def test_inline_marks_are_escaped_then_formatted():

@@ -93,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
     lines += validation.section(paths[0].parent / validation.NAME)  # beside the run, when one was made
     text = markdown.render(run, [p.relative_to(out) for p in drawn], borrowed, lines)
     atomic_write_text(report, marker + "\n" + text)
-    page = html.write(run, out / "report.html", borrowed)
+    page = html.write(run, out / "report.html", borrowed, lines)
     written = [report, page]
     if args.screenshot:
         from .screenshot import screenshot

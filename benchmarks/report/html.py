@@ -20,6 +20,7 @@ from . import plots
 from .advice import FIT_EPOCHS, MODE_TEXT, floor_ratio, main_dtype, rank
 from .data import Fit, Run
 from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
+from .limit import limit
 from .markdown import header
 from .method import method
 from .recommend import choose
@@ -191,6 +192,38 @@ def _prose(lines: list[str]) -> str:
     return paras + (f"<ul>{items}</ul>" if items else "")
 
 
+def _markdown(lines: list[str]) -> str:
+    """REPORT.md's sections as HTML: "## " headings, tables (sortable), bold captions, prose."""
+    out: list[str] = []
+    prose: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if prose:
+            out.append(_prose(prose))
+            prose.clear()
+        if rows:
+            out.append(table(rows[0], [list(r) for r in rows[1:]]))
+            rows.clear()
+
+    for line in lines:
+        if line.startswith("|"):
+            if prose:
+                flush()
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= {"-", ":"} for c in cells):  # the |---| line
+                rows.append(cells)
+        elif line.startswith("## "):
+            flush()
+            out.append(f"<h2>{inline(line[3:])}</h2>")
+        else:
+            if rows:
+                flush()
+            prose.append(line)
+    flush()
+    return "".join(out)
+
+
 def _select(key: str, values: list[str], first: str) -> str:
     opts = "".join(
         f'<option value="{html.escape(v)}"{" selected" if v == first else ""}>{html.escape(v)}</option>'
@@ -199,8 +232,10 @@ def _select(key: str, values: list[str], first: str) -> str:
     return f'<label>{key} <select id="select-{key}" data-key="{key}">{opts}</select></label>'
 
 
-def render(run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None) -> str:
-    """The whole page as one HTML string."""
+def render(
+    run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None, sections: list[str] | None = None
+) -> str:
+    """The whole page as one HTML string; ``sections``: REPORT.md's reproducibility and validation."""
     cfg = {"displaylogo": False, "responsive": True}
     views = []
     for device in run.values("device"):
@@ -259,6 +294,8 @@ ratio to the fastest cannot be told from 1 are a tie within noise, named togethe
 <div class="controls">{controls}</div>
 <h2 id="figures">Time per epoch and distance from the memory floor</h2>{"".join(views)}
 {"<h2>Time per epoch against the epoch index</h2>" + growth if growth else ""}
+{_markdown(limit(run))}
+{_markdown(sections or [])}
 <h2>Not measured in this run</h2><ul>{"".join(f"<li>{inline(x)}</li>" for x in missing)}</ul>
 {borrowed}
 <h2>Machine and versions</h2>{_machine(run)}
@@ -267,7 +304,12 @@ ratio to the fastest cannot be told from 1 are a tie within noise, named togethe
 """
 
 
-def write(run: Run, path: Path, scaling: tuple[Path, dict[str, Any], Path] | None = None) -> Path:
+def write(
+    run: Run,
+    path: Path,
+    scaling: tuple[Path, dict[str, Any], Path] | None = None,
+    sections: list[str] | None = None,
+) -> Path:
     """Write report.html atomically; return its path."""
-    atomic_write_text(path, render(run, scaling))
+    atomic_write_text(path, render(run, scaling, sections))
     return path
