@@ -69,6 +69,10 @@ class Prediction:
     first_result_seconds: float  # the one-time part: prepare and compilation
     extrapolated: list[str] = field(default_factory=list)  # why a number lies outside the runs
     kind: str = "per-pass"
+    # The interval with the one-time part at its estimate: the measurements' noise and the range
+    # between measured sizes only. Ties are called on it (see ``recommended``).
+    noise_low: float = math.nan
+    noise_high: float = math.nan
 
 
 def _bracket(sizes: list[int], n: float) -> tuple[int, int]:
@@ -118,10 +122,13 @@ def bounds(points: dict[int, float], n: float) -> tuple[float, float]:
 def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | None = None) -> Prediction:
     """One backend's job time from its fits at several sizes (one dtype, device and mode).
 
-    ``others``: every case of this backend on the device (both dtypes and modes), whose one-time
-    costs at the sizes around N bound this job's. A first result is one observation per case, and
-    what it includes depends on what the process compiled before (a kernel for this dtype, a
-    parallel variant): the range of what the suite saw there is the honest interval.
+    The one-time part (a first result less a warm fit) is one observation per case, and what it
+    holds depends on what the process had compiled before: a kernel for the dtype, a parallel
+    variant met first at some size. So it is taken from ``others``, every case of this backend on
+    the device (both dtypes and modes): the point is interpolated between the smallest one-time
+    costs seen at the sizes around N (a kernel compiled for one case is warm for the next); the
+    interval runs from 0 (everything already compiled and cached) to the largest one-time cost
+    seen at any size up to the one above N (a compilation the job may pay).
     """
     name, why = fits[0].backend, []
     size = n * d  # the runs measure d = 1; a per-pass epoch reads N·d values
@@ -140,9 +147,10 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
             ("te_lo", c.te.low),
             ("t0_hi", c.t0.high),
             ("te_hi", c.te.high),
-            ("once", max(0.0, f.one_time)),
         ):
             q[key][f.n] = value
+    seen = [(f.n, max(0.0, f.one_time)) for f in (others or fits)]
+    q["once"] = {s: min(t for m, t in seen if m == s) for s in q["te"]}
     got = {k: interpolate(v, size)[0] for k, v in q.items()}
     measured = sorted(q["te"])
     if interpolate(q["te"], size)[1]:
@@ -154,11 +162,8 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
     for key in ("t0", "te"):  # the log-log point, kept within what the model allows
         low, high = bounds(q[key], size)
         got[key] = min(max(got[key], low), high)
-    near = set(_bracket(measured, size)) if len(measured) > 1 else set(measured)
-    if size in q["te"]:
-        near = {int(size)}
-    seen = [max(0.0, f.one_time) for f in (others or fits) if f.n in near] or [got["once"]]
-    once_lo, once_hi = min(min(seen), got["once"]), max(max(seen), got["once"])
+    above = next((s for s in measured if s >= size), measured[-1])
+    once_hi = max([got["once"], *(t for m, t in seen if m <= above)])
 
     def total(once: float, t0: float, te: float) -> float:
         return once + max(t0, 0.0) + epochs * max(te, 0.0)
@@ -166,11 +171,13 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
     return Prediction(
         name,
         total(got["once"], got["t0"], got["te"]),
-        total(once_lo, t0_lo, te_lo),
+        total(0.0, t0_lo, te_lo),
         total(once_hi, t0_hi, te_hi),
         got["once"],
         why,
         fits[0].kind,
+        total(got["once"], t0_lo, te_lo),
+        total(got["once"], t0_hi, te_hi),
     )
 
 
@@ -201,8 +208,12 @@ def candidates(preds: list[Prediction]) -> list[Prediction]:
 
 
 def recommended(preds: list[Prediction]) -> list[str]:
-    """The fastest candidate, or every one whose interval overlaps the fastest's (a tie).
+    """The fastest candidate, or every one whose noise interval overlaps the fastest's (a tie).
 
+    Ties are called on the noise interval: what the rounds cannot tell apart, with each one-time
+    part at its estimate. The full interval also spans one-time costs from nothing (all compiled
+    already) to a compilation the job may pay, for every backend alike; on that, a job of 5 ms
+    would tie with one of 0.2 s whenever either might compile.
     A prediction outside the measured sizes (a data-parallel variant measured only at N ≥ 10⁶,
     asked about N = 300) is shown, flagged, but never recommended over one inside them.
     """
@@ -210,7 +221,7 @@ def recommended(preds: list[Prediction]) -> list[str]:
     if not pool:
         return []
     best = pool[0]
-    return [p.backend for p in pool if p is best or p.low <= best.high]
+    return [p.backend for p in pool if p is best or p.noise_low <= best.noise_high]
 
 
 def default_runs() -> list[Path]:
@@ -305,26 +316,27 @@ def main(args: argparse.Namespace) -> int:
         print(
             f"recommended: {best[0]}"
             + (
-                f" ({nxt.seconds / pool[0].seconds:.2g}× faster than {nxt.backend}; intervals apart)"
+                f" ({nxt.seconds / pool[0].seconds:.2g}× faster than {nxt.backend}; noise intervals apart)"
                 if nxt
                 else ""
             )
         )
     else:
-        print(f"tie within noise: {', '.join(best)} (their intervals overlap)")
+        print(f"tie within noise: {', '.join(best)} (their noise intervals overlap)")
         settle = f"gdbench choose --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
         print(f"to settle it: {settle}  (or gdbench bench --sizes {n} --backends {','.join(best)})")
     return 0
 
 
 def _table(preds: list[Prediction]) -> None:
-    head = ["backend", "predicted", "of which one-time", "interval (95 %)", ""]
+    head = ["backend", "predicted", "of which one-time", "interval (95 %)", "noise interval", ""]
     rows = [
         [
             p.backend + (" (algorithmic)" if p.kind == "algorithmic" else ""),
             fmt_t(p.seconds),
             fmt_t(p.first_result_seconds),
             f"{fmt_t(p.low)} – {fmt_t(p.high)}",
+            f"{fmt_t(p.noise_low)} – {fmt_t(p.noise_high)}",
             "*" if p.extrapolated else "",
         ]
         for p in preds

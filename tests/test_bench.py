@@ -381,6 +381,24 @@ def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
     assert agreement(load([FIXTURE]), load([FIXTURE]))[1]
 
 
+def test_reproducibility_tells_a_tie_that_holds_the_other_runs_pick_from_a_contradiction(monkeypatch):
+    from benchmarks.report import repro
+
+    picks = {
+        "new": {"a": ["x"], "b": ["x"], "c": ["x"]},
+        "old": {"a": ["x"], "b": ["x", "y"], "c": ["y"]},
+    }
+    monkeypatch.setattr(repro, "recommendations", lambda run: picks[run.sources[0].name])
+    new, old = load([FIXTURE]), load([FIXTURE])
+    new.sources, old.sources = [Path("new")], [Path("old")]
+    lines, ok = agreement(new, old)
+    rows = {ln.split(" | ")[0].strip("| "): ln for ln in lines if ln.startswith("| ") and " | `" in ln}
+    assert not ok and "**Recommendations: 1 of 3 regimes the same.**" in lines
+    assert rows["a"].endswith("| same |")
+    assert rows["b"].endswith("| **differs**: a tie in one run, one of its backends in the other |")
+    assert rows["c"].endswith("| **differs** |")
+
+
 def test_report_shows_choose_validation_found_beside_the_run(tmp_path, undrawn):
     row = {"backend": "jax-fused", "seconds": 1.0, "low": 0.9, "high": 1.2, "first_result_seconds": 0.5}
     jobs = [

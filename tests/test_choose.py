@@ -69,17 +69,20 @@ def test_bounds_outside_the_sizes_stay_finite_and_ordered():
     assert choose.bounds({100: -1e-6, 1000: 1e-6}, 300)[0] == 0.0  # a cost that came out negative
 
 
-def test_the_one_time_part_ranges_over_what_the_suite_saw_around_n():
-    # the first float32 fit compiled (0.3 s); float64's found its kernel compiled (0.01 s)
+def test_the_one_time_part_ranges_from_nothing_to_the_largest_seen_up_to_n():
+    # float64 found its kernel compiled everywhere (0.01 s); float32 compiled at N = 100 (0.3 s), and
+    # at 10⁶ paid 0.5 s (a larger copy, or a variant only sizes that large use)
     def case(dtype: str, n: int, once: float):
         f = fit("a", exact(5e-5, 1e-6 * n / 100), n=n, startup=once + 5e-5 + 200e-6 * n / 100)
         return dataclasses.replace(f, dtype=dtype)
 
-    f64 = [case("float64", n, 0.01) for n in (100, 10_000)]
-    f32 = [case("float32", 100, 0.3), case("float32", 10_000, 0.02)]
+    f64 = [case("float64", n, 0.01) for n in (100, 10_000, 10**6)]
+    f32 = [case("float32", 100, 0.3), case("float32", 10_000, 0.02), case("float32", 10**6, 0.5)]
     p = choose.predict(f64, n=1000, d=1, epochs=10, others=f64 + f32)
-    assert p.first_result_seconds == pytest.approx(0.01, rel=1e-6)
-    assert p.low < 0.01 + 10 * 1e-5 and p.high >= 0.3
+    assert p.first_result_seconds == pytest.approx(0.01, rel=1e-6)  # the smallest seen around N
+    assert 0 < p.low < 5e-5 + 10 * 1e-5  # nothing one-time: all of it may be warm already
+    assert 0.3 < p.high < 0.5  # N = 10⁶ lies beyond the measured size above N = 1000
+    assert choose.predict(f64, n=10**5, d=1, epochs=10, others=f64 + f32).high > 0.5
     assert choose.predict(f64, n=1000, d=1, epochs=10).high < 0.02  # without them: its own only
 
 
@@ -99,6 +102,23 @@ def test_ties_when_intervals_overlap_and_a_clear_winner_otherwise():
     apart += [fit("b", exact(1e-4, 3e-6), n=n) for n in (100, 10_000)]
     preds = choose.predictions(run_of(*apart), 1000, 1, 2000, "float64", "cpu", "nohist")
     assert choose.recommended(preds) == ["a"] and [p.backend for p in preds] == ["a", "b"]
+
+
+def test_ties_are_called_on_the_noise_interval_not_on_the_one_time_range():
+    # a compiled once, in its first case at N = 100 (0.3 s; its case with history found it warm):
+    # its full interval reaches past b's, yet its fits are 3x cheaper and both one-time parts are
+    # estimated alike, so a is recommended alone
+    def case(name: str, te: float, once: float, n: int):
+        return fit(name, exact(5e-5, te), n=n, startup=once + 5e-5 + 200 * te)
+
+    fits = [case("a", 1e-6, 0.3 if n == 100 else 1e-3, n) for n in (100, 10_000)]
+    fits += [dataclasses.replace(case("a", 1e-6, 1e-3, 100), mode="history")]
+    fits += [case("b", 3e-6, 1e-3, n) for n in (100, 10_000)]
+    preds = choose.predictions(run_of(*fits), 1000, 1, 1000, "float64", "cpu", "nohist")
+    a, b = preds
+    assert a.backend == "a" and b.low <= a.high  # the full intervals overlap
+    assert a.noise_high < b.noise_low and a.low <= a.noise_low <= a.seconds <= a.noise_high <= a.high
+    assert choose.recommended(preds) == ["a"]
 
 
 def test_features_and_sizes_outside_the_runs_are_flagged():

@@ -25,9 +25,16 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
     rec_new, rec_old = recommendations(new), recommendations(old)
     keys = [k for k in rec_new if k in rec_old]
     same = [k for k in keys if rec_new[k] == rec_old[k]]
+    def status(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+        if a == b:
+            return "same"
+        if set(a) < set(b) or set(b) < set(a):  # not a contradiction, still not the same answer
+            return "**differs**: a tie in one run, one of its backends in the other"
+        return "**differs**"
+
     rows = [
         f"| {k} | {', '.join(f'`{b}`' for b in rec_new[k])} | {', '.join(f'`{b}`' for b in rec_old[k])} "
-        f"| {'same' if rec_new[k] == rec_old[k] else '**differs**'} |"
+        f"| {status(rec_new[k], rec_old[k])} |"
         for k in keys
     ]
     lines = [

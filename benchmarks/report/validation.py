@@ -44,6 +44,11 @@ def section(path: Path) -> list[str]:
                 + (f"`{j['fastest_measured']}` | ×{j['recommended_vs_fastest']:.2f} |" if i == 0 else " | |")
             )
     inside = sum(r["inside"] for j in data["jobs"] for r in j["rows"])
+    rows = [r for j in data["jobs"] for r in j["rows"]]
+    noisy = ""
+    if all("inside_noise" in r for r in rows):  # files made before it have no noise interval
+        noise = sum(r["inside_noise"] for r in rows)
+        noisy = f", and {noise} inside the noise interval, on which ties are called"
     total = sum(len(j["rows"]) for j in data["jobs"])
     worst = max(j["recommended_vs_fastest"] for j in data["jobs"])
     hits = sum(j["recommended"][0] == j["fastest_measured"] for j in data["jobs"])
@@ -53,7 +58,7 @@ def section(path: Path) -> list[str]:
         "",
         f"The top-ranked backend was the fastest measured in {hits} of {len(data['jobs'])} jobs and "
         f"within ×{worst:.2f} of it in all; {inside} of {total} measured times fell inside their "
-        f"predicted interval{width}. \\* extrapolated beyond the measured sizes.",
+        f"predicted interval{noisy}{width}. \\* extrapolated beyond the measured sizes.",
         "",
     ]
     return lines
