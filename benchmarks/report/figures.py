@@ -39,9 +39,12 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _modes(run: Run, device: str) -> list[str]:
+    return [m for m in ("nohist", "history") if run.select(device=device, mode=m)]
+
+
 def _grid(run: Run, device: str) -> tuple[Figure, np.ndarray, list[str], list[str]]:
-    modes = [m for m in ("nohist", "history") if run.select(device=device, mode=m)]
-    dtypes = run.values("dtype")
+    modes, dtypes = _modes(run, device), run.values("dtype")
     fig, axes = plt.subplots(
         len(modes), len(dtypes), figsize=(5.4 * len(dtypes), 4.2 * len(modes)), squeeze=False, sharex=True
     )
@@ -70,27 +73,56 @@ def _log_axes(ax: Axes, run: Run, title: str, ylabel: str, bottom: bool) -> None
         ax.set_xlabel("N (data points)")
 
 
+UNRESOLVED = "tₑ unresolved (interval reaches 0): at most, its upper end"
+
+
+def _unresolved(ax: Axes, n: list[int], high: list[float]) -> None:
+    """Points whose tₑ the rounds could not tell from 0, as hollow ▽ at their interval's upper end."""
+    if n:
+        ax.plot(n, high, linestyle="none", marker="v", markersize=7, markerfacecolor="none",
+                markeredgecolor="0.35", label=UNRESOLVED)  # fmt: skip
+
+
+def _finish(
+    fig: Figure, axes: np.ndarray, run: Run, device: str, ylabel: str, title: str, path: Path
+) -> Path:
+    """Axes and titles of every (mode, dtype) panel, the shared legend; saved."""
+    modes, dtypes = _modes(run, device), run.values("dtype")
+    for i, mode in enumerate(modes):
+        for j, dtype in enumerate(dtypes):
+            panel = f"{device}, {dtype}, {MODE_TITLE.get(mode, mode)}"
+            _log_axes(axes[i, j], run, panel, ylabel, i == len(modes) - 1)
+    fig.suptitle(title)
+    _legend(fig, axes)
+    return _save(fig, path)
+
+
+def _panels(run: Run, device: str) -> tuple[Figure, np.ndarray, list[tuple[int, str, str]]]:
+    fig, axes, modes, dtypes = _grid(run, device)
+    return fig, axes, [(i, dtype, mode) for i, mode in enumerate(modes) for dtype in dtypes]
+
+
 def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
     """Time per epoch against N, log-log, one line per backend, the memory floor dashed in black."""
     style = styles(run.backends())
-    fig, axes, modes, dtypes = _grid(run, device)
-    for (i, mode), (j, dtype) in ((im, jd) for im in enumerate(modes) for jd in enumerate(dtypes)):
-        ax: Axes = axes[i, j]
+    fig, axes, panels = _panels(run, device)
+    for i, dtype, mode in panels:
+        ax: Axes = axes[i, run.values("dtype").index(dtype)]
         for b in run.backends():
             fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
             if not fits:
                 continue
-            n = [f.n for f in fits]
-            t = np.array([f.per_epoch for f in fits])
+            ok = [f for f in fits if f.te is None or f.te.resolved]
+            n = [f.n for f in ok]
+            t = np.array([f.per_epoch for f in ok])
             # te's 95 % bootstrap interval; schema-1 files have none, so their IQR over rounds stands in
-            lo = [f.te.low if f.te else f.q1 for f in fits]
-            hi = [f.te.high if f.te else f.q3 for f in fits]
-            err = [t - lo, hi - t]
+            lo = np.array([f.te.low if f.te else f.q1 for f in ok])
+            hi = np.array([f.te.high if f.te else f.q3 for f in ok])
             algorithmic = fits[0].kind == "algorithmic"
             ax.errorbar(
                 n,
                 t,
-                yerr=np.clip(err, 0, None),
+                yerr=np.clip([t - lo, hi - t], 0, None) if ok else None,
                 label=b + (" (algorithmic)" if algorithmic else ""),
                 linestyle=":" if algorithmic else "-",
                 capsize=2,
@@ -98,6 +130,8 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
                 linewidth=1.4,
                 **style[b],
             )
+            gone = [f for f in fits if f.te is not None and not f.te.resolved]
+            _unresolved(ax, [f.n for f in gone], [f.te.high for f in gone if f.te])
         floors = sorted((f for f in run.floors if f.device == device and f.dtype == dtype), key=lambda f: f.n)
         if floors:
             ax.plot(
@@ -108,57 +142,36 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
                 alpha=0.8,
                 label="memory floor: one read of x and y (fastest round)",
             )
-        _log_axes(
-            ax,
-            run,
-            f"{device}, {dtype}, {MODE_TITLE.get(mode, mode)}",
-            "seconds per epoch (te, marginal)",
-            i == len(modes) - 1,
-        )
-    fig.suptitle(
-        f"Marginal time per epoch (te) against N on {device}; lower is better; bars: 95 % intervals"
-    )
-    _legend(fig, axes)
-    return _save(fig, path)
+    title = f"Marginal time per epoch (te) against N on {device}; lower is better; bars: 95 % intervals"
+    return _finish(fig, axes, run, device, "seconds per epoch (te, marginal)", title, path)
 
 
 def ratio_to_floor(run: Run, device: str, path: Path) -> Path:
     """Time per epoch divided by the memory floor, against N: 1 is a single read of the data."""
     style = styles(run.backends())
-    fig, axes, modes, dtypes = _grid(run, device)
-    for (i, mode), (j, dtype) in ((im, jd) for im in enumerate(modes) for jd in enumerate(dtypes)):
-        ax: Axes = axes[i, j]
+    fig, axes, panels = _panels(run, device)
+    for i, dtype, mode in panels:
+        ax: Axes = axes[i, run.values("dtype").index(dtype)]
         for b in run.backends():
-            pts = [
-                (f.n, f.per_epoch / fl.seconds, f.kind)
-                for f in sorted(
-                    run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n
-                )
-                if (fl := run.floor(device, dtype, f.n)) is not None
-            ]
-            if pts:
-                algorithmic = pts[0][2] == "algorithmic"
-                ax.plot(
-                    [p[0] for p in pts],
-                    [p[1] for p in pts],
-                    markersize=5,
-                    label=b + (" (algorithmic)" if algorithmic else ""),
-                    linestyle=":" if algorithmic else "-",
-                    **style[b],
-                )
+            fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
+            pts = [(f, fl.seconds) for f in fits if (fl := run.floor(device, dtype, f.n)) is not None]
+            if not pts:
+                continue
+            ok = [(f.n, f.per_epoch / s) for f, s in pts if f.te is None or f.te.resolved]
+            algorithmic = pts[0][0].kind == "algorithmic"
+            ax.plot(
+                [p[0] for p in ok],
+                [p[1] for p in ok],
+                markersize=5,
+                label=b + (" (algorithmic)" if algorithmic else ""),
+                linestyle=":" if algorithmic else "-",
+                **style[b],
+            )
+            gone = [(f.n, f.te.high / s) for f, s in pts if f.te is not None and not f.te.resolved]
+            _unresolved(ax, [g[0] for g in gone], [g[1] for g in gone])
         ax.axhline(1.0, color="k", linestyle="--", linewidth=2, label="memory floor (ratio 1)")
-        _log_axes(
-            ax,
-            run,
-            f"{device}, {dtype}, {MODE_TITLE.get(mode, mode)}",
-            "te / one read of x, y",
-            i == len(modes) - 1,
-        )
-    fig.suptitle(
-        f"Distance from the memory floor on {device}: dispatch-bound where high, bandwidth-bound near 1"
-    )
-    _legend(fig, axes)
-    return _save(fig, path)
+    title = f"Distance from the memory floor on {device}: dispatch-bound where high, bandwidth-bound near 1"
+    return _finish(fig, axes, run, device, "te / one read of x, y", title, path)
 
 
 def growth(run: Run, device: str, path: Path) -> Path:
