@@ -302,7 +302,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     where = f"{args.dtype} on {args.device}, {'with' if args.history else 'no'} history"
     print(f"gdbench choose: N = {n:,}, d = {d}, {epochs:,} epochs, {where}")
-    print(f"from: {', '.join(map(str, paths))}")
+    print(f"from: {', '.join(_shown(p) for p in paths)}")
     if note:
         print(f"epochs: {note}")
     _table(preds)
@@ -326,6 +326,14 @@ def main(args: argparse.Namespace) -> int:
         settle = f"gdbench choose --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
         print(f"to settle it: {settle}  (or gdbench bench --sizes {n} --backends {','.join(best)})")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as given, or relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _table(preds: list[Prediction]) -> None:
