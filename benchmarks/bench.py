@@ -200,6 +200,24 @@ def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path) -> int:
         raise
 
 
+def cpu_busy(seconds: float, stat: Path = Path("/proc/stat")) -> float | None:
+    """CPUs' worth of work other processes did while this one slept ``seconds`` (None off Linux)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in stat.read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+        return sum(fields[:8]), idle  # user … steal; guest time is already in user
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    cpus = os.cpu_count() or 1
+    return cpus * (1 - (idle1 - idle0) / (total1 - total0)) if total1 > total0 else None
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite; 0 when every case passed, 1 when one failed (its numbers are left out)."""
     path = target_path(args)
@@ -220,6 +238,7 @@ def main(args: argparse.Namespace) -> int:
         flush=True,
     )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    busy_before = cpu_busy(1.0)  # other processes, now: the load average lags by a minute
     start = time.perf_counter()
     k_all = processes(args)
     parts = [partial.with_name(f"{partial.name}{k}") for k in range(k_all)]
@@ -243,7 +262,13 @@ def main(args: argparse.Namespace) -> int:
     data: dict[str, Any] = json.loads(partial.read_text())
     meta = data.setdefault("gdbench", {})
     # Other processes on the machine disturb the timings: the report says how busy it was.
-    meta.update(wall_seconds=wall, threads=args.threads, argv=sys.argv[1:], load_before=load_before)
+    meta.update(
+        wall_seconds=wall,
+        threads=args.threads,
+        argv=sys.argv[1:],
+        load_before=load_before,
+        busy_before=busy_before,
+    )
     atomic_write_json(path, data)
     partial.unlink()
     print(f"gdbench bench: {len(data.get('benchmarks', []))} cases in {wall:.0f} s, saved {path}")

@@ -550,3 +550,29 @@ def test_a_cheap_case_repeats_its_rounds_within_a_visit_a_costly_one_does_not():
     assert r.n_rounds() == 1  # the first visit learns what a round-set costs
     r.visit([5, 10, 20], 1)
     assert r.n_rounds() == 1 + runners.MAX_REPEATS and set(r.rounds[5].passes) == {0, 1}
+
+
+def test_cpu_busy_counts_what_other_processes_ran_while_the_bench_slept(tmp_path, monkeypatch):
+    from benchmarks import bench
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    monkeypatch.setattr(bench.time, "sleep", lambda s: stat.write_text("cpu  250 0 100 950 50 0 0 0 0 0\n"))
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    assert bench.cpu_busy(1.0, stat) == pytest.approx(2 * (1 - 150 / 350))  # idle + iowait: 150 of 350
+    assert bench.cpu_busy(1.0, tmp_path / "missing") is None
+
+
+def test_the_busy_banner_trusts_the_second_before_the_run_over_the_lagging_load_average():
+    from benchmarks.report import markdown
+
+    run = load([FIXTURE])
+    meta = run.metas[0]
+    meta.update(load_before=1.9, busy_before=0.05)  # the previous run's load still in the average
+    assert not any("Busy machine" in line for line in markdown.header(run))
+    meta.update(load_before=0.1, busy_before=1.2)
+    banner = [line for line in markdown.header(run) if "Busy machine" in line]
+    assert banner and "other processes kept 1.20 of" in banner[0]
+    meta.pop("busy_before")  # older files: the load average
+    meta.update(load_before=1.9)
+    assert any("load average 1.90" in line for line in markdown.header(run))

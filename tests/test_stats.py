@@ -157,3 +157,15 @@ def test_the_limit_table_prints_an_unresolved_ratio_as_its_upper_end():
     assert limit._cell(stats.Interval(-0.19, -0.5, 0.97)) == "≤ 0.97"  # never a negative cost
     assert limit._cell(stats.Interval(0.02, 0.0, 0.9)) == "≤ 0.9"
     assert limit._cell(stats.Interval(1.29, 0.822, 1.75)) == "1.29"
+
+
+def test_an_unresolved_algorithmic_te_is_reported_as_an_upper_end_not_a_negative_time():
+    from benchmarks.report import why
+
+    base = [1.00e-3, 1.02e-3, 1.01e-3]  # the same rounds at every epoch count: tₑ is 0 within noise
+    flat = {e: base[i:] + base[:i] for i, e in enumerate(COUNTS)}
+    f = fit("numpy-moments", flat, kind="algorithmic")
+    assert f.te is not None and not f.te.resolved
+    line = why._algorithmic(run_of(f), "cpu", "float64", "numpy-moments")
+    assert f"at most {why.fmt_t(f.te.high)} at N = 10² (unresolved: interval reaches 0)" in line
+    assert "-" not in line.split("takes ")[1].split(" per epoch")[0]  # no negative time

@@ -38,10 +38,16 @@ def header(run: Run) -> list[str]:
         "browser (a code host shows its source: open it from a clone).",
         "",
     ]
-    load, cpus = meta.get("load_before"), cpu.get("count") or 1
-    if load is not None and load > 0.25 * cpus:
+    busy, load, cpus = meta.get("busy_before"), meta.get("load_before"), cpu.get("count") or 1
+    if busy is not None:  # measured over a second before the run: the load average lags a minute
+        said = f"other processes kept {busy:.2f} of {cpus} CPU(s) busy in the second before the run"
+        flagged = busy > 0.25 * cpus
+    else:
+        said = f"load average {load:.2f} on {cpus} CPU(s) when the run started"
+        flagged = load is not None and load > 0.25 * cpus
+    if flagged:
         lines += [
-            f"> **Busy machine**: load average {load:.2f} on {cpus} CPU(s) when the run started. Other "
+            f"> **Busy machine**: {said}. Other "
             "processes stretch the timings, worst for multi-threaded steps (a parallel region waits for "
             "a descheduled thread); prefer a run on a quiet machine.",
             "",
