@@ -4,10 +4,10 @@ Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchm
 job of E epochs at size N this predicts, per backend, the one-time cost (prepare and compilation,
 as measured: a first result less a warm fit of the same epochs) plus t₀ + E·tₑ, interpolating
 each quantity between the measured sizes on log-log axes. Its interval carries the intervals'
-ends through a cost model that bounds what lies between two measured sizes (``bounds``) and the
-range of one-time costs the suite saw around N (``predict``). It ranks the backends, recommends
-one, or calls a tie when the leaders' intervals overlap, and flags every number that lies outside
-what the runs measured.
+ends through a cost model that bounds what lies between two measured sizes (``bounds``), and a
+one-time part from nothing to the largest the suite saw up to N (``predict``). It ranks the
+backends, recommends one, or calls a tie when the leaders' noise intervals overlap (the one-time
+part at its estimate), and flags every number that lies outside what the runs measured.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
             ("te_hi", c.te.high),
         ):
             q[key][f.n] = value
-    seen = [(f.n, max(0.0, f.one_time)) for f in (others or fits)]
+    seen = [(f.n, max(0.0, f.one_time)) for f in [*fits, *(others or [])]]
     q["once"] = {s: min(t for m, t in seen if m == s) for s in q["te"]}
     got = {k: interpolate(v, size)[0] for k, v in q.items()}
     measured = sorted(q["te"])
