@@ -25,6 +25,7 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
     rec_new, rec_old = recommendations(new), recommendations(old)
     keys = [k for k in rec_new if k in rec_old]
     same = [k for k in keys if rec_new[k] == rec_old[k]]
+
     def status(a: tuple[str, ...], b: tuple[str, ...]) -> str:
         if a == b:
             return "same"
