@@ -59,6 +59,14 @@ def test_a_case_slower_past_the_threshold_and_for_sure_is_a_regression():
     assert "p = " in v.status(1.25, 0.01) and "< 0.01" in v.status(1.25, 0.01)
 
 
+def test_alpha_is_a_strict_bar_on_the_p_value():
+    old, new = case(), case(scale=1.5, seed=99)
+    p = compare.judge(old, new, 1.25, 0.01).p
+    assert p is not None
+    assert not compare.judge(old, new, 1.25, p).significant  # equal to the bar: not below it
+    assert compare.judge(old, new, 1.25, p * 1.001).significant
+
+
 def test_the_threshold_is_a_strict_bar_on_the_ratio_of_minima():
     old, new = case(), case(scale=1.5, seed=99)
     ratio = compare.judge(old, new, 1.25, 0.01).ratio
@@ -212,3 +220,40 @@ def test_main_refuses_runs_with_nothing_in_common(monkeypatch):
 def test_main_accepts_a_threshold_of_exactly_one_and_the_same_rounds_pass_it(monkeypatch):
     rc, out = _main(run_of(case()), run_of(case()), monkeypatch, threshold=1.0)
     assert rc == 0 and "×1.000 ≤ 1" in out
+
+
+def test_main_passes_alpha_on_to_the_test(monkeypatch):
+    old, new = run_of(case("a")), run_of(case("a", scale=2.0, seed=99))
+    assert _main(old, new, monkeypatch)[0] == 1
+    rc, out = _main(old, new, monkeypatch, alpha=1e-12)  # more certainty than 24 rounds a side give
+    assert rc == 0 and "≥ 1e-12" in out and "no regression (×1.25 and p < 1e-12)" in out
+
+
+def test_main_labels_a_comparison_per_epoch_and_pads_no_line(monkeypatch):
+    other_counts = fit("a", {e: spread(1e-4 + e * 1e-6) for e in (5, 10, 20)})
+    rc, out = _main(run_of(case("a")), run_of(other_counts), monkeypatch)
+    row = out.splitlines()[1]  # 4x the old per-epoch time at 20 epochs against 200: flagged
+    assert rc == 1 and "REGRESSION" in row
+    assert row.startswith("a cpu float64 N=10² nohist  per epoch  ") and "epoch counts differ" in row
+    assert all(line == line.rstrip() for line in out.splitlines())
+
+
+def test_main_lists_five_cases_found_in_one_run_only_without_an_ellipsis(monkeypatch):
+    old = run_of(case("a"), *(case(f"x{i}") for i in range(5)))
+    rc, out = _main(old, run_of(case("a", seed=99)), monkeypatch)
+    listed = next(line for line in out.splitlines() if "only one run" in line)
+    assert rc == 0 and listed.startswith("5 case(s)") and listed.endswith("x4 cpu float64 N=10² nohist")
+
+
+def test_the_cli_options_default_to_the_documented_rule():
+    parser = argparse.ArgumentParser()
+    compare.add_arguments(parser)
+    args = parser.parse_args(["old.json", "new.json"])
+    assert (args.old, args.new) == (Path("old.json"), Path("new.json"))
+    assert args.threshold == compare.DEFAULT_THRESHOLD == 1.25 and args.alpha == 0.01
+    args = parser.parse_args(["a", "b", "--threshold", "1.5", "--alpha", "0.05"])
+    assert (args.threshold, args.alpha) == (1.5, 0.05)
+    text = " ".join(parser.format_help().split())
+    assert "the earlier run's JSON" in text and "the later run's JSON" in text
+    assert "a slowdown counts when NEW/OLD of the fastest rounds exceeds this ratio" in text
+    assert "and when the Mann-Whitney test's one-sided p-value is below this" in text

@@ -109,6 +109,7 @@ def test_two_diverging_fits_are_compared_on_their_finite_way_up():
         ([4.0, 8.0, 16.0, inf], 0.0),  # the same way up: agrees, even at a tolerance of 0
         ([4.0, 8.0, inf], 0.0),  # overflowed an epoch earlier: the shared finite epochs agree
         ([4.0, 9.0, inf], 0.125),  # 1 off where the reference is 8
+        ([4.0, 9.0, 16.0, 32.0, inf], 0.125),  # overflowed later than the reference did
     ):
         o = Outcome("b", result(losses, stop="diverged"), {})
         verdict.judge(o, ref, 0.0)
