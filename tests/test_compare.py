@@ -253,7 +253,9 @@ def test_the_cli_options_default_to_the_documented_rule():
     assert args.threshold == compare.DEFAULT_THRESHOLD == 1.25 and args.alpha == 0.01
     args = parser.parse_args(["a", "b", "--threshold", "1.5", "--alpha", "0.05"])
     assert (args.threshold, args.alpha) == (1.5, 0.05)
-    text = " ".join(parser.format_help().split())
-    assert "the earlier run's JSON" in text and "the later run's JSON" in text
-    assert "a slowdown counts when NEW/OLD of the fastest rounds exceeds this ratio" in text
-    assert "and when the Mann-Whitney test's one-sided p-value is below this" in text
+    text = " ".join(parser.format_help().split())  # each help text whole, between its neighbours
+    assert " old the earlier run's JSON new the later run's JSON " in text
+    assert " THRESHOLD a slowdown counts when NEW/OLD of the fastest rounds exceeds this ratio --alpha " in (
+        text
+    )
+    assert text.endswith(" ALPHA and when the Mann-Whitney test's one-sided p-value is below this")
