@@ -240,6 +240,20 @@ def test_non_finite_parameters_after_the_last_epoch_count_as_diverged():
     assert got.stop_reason == "diverged"
 
 
+def test_a_watcher_is_told_every_epoch_and_its_loss_in_the_block_only():
+    from impls.trainer import watch
+
+    x, y = impls.make_linear(size=50, seed=3)
+    cfg = impls.TrainConfig(epochs=6, tol=0.0)
+    told: list[tuple[int, float]] = []
+    with watch(lambda epoch, loss: told.append((epoch, loss))):
+        res = impls.get_backend("numpy-closed").fit(x, y, cfg)
+    assert res.losses is not None
+    assert told == [(i + 1, float(loss)) for i, loss in enumerate(res.losses)]  # epochs 1..6, in order
+    impls.get_backend("numpy-closed").fit(x, y, cfg)
+    assert len(told) == 6  # outside the block nobody is told
+
+
 def test_import_impls_needs_neither_torch_nor_jax():
     code = textwrap.dedent(
         """

@@ -5,7 +5,7 @@ where each mutant's function lies), keeps the functions in SCOPE, and counts a s
 equivalent only if results/mutation/equivalent.json explains it *and* its mutated line is still
 the one explained (mutant numbers shift when the code changes); an entry of another kind explains
 a survivor that still counts against the score. Score = (killed + timeout) / (killed + timeout +
-survived). Exit 1 when it is below --min-score, so ``make mutate`` fails too.
+survived + no tests). Exit 1 when it is below --min-score, so ``make mutate`` fails too.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ SCOPE: dict[str, set[str] | None] = {
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 kill, 0 survives, 5 and 33 mean no test reached it.
 KILLED, SURVIVED, NO_TESTS = {1, 3}, {0}, {5, 33}
 TIMEOUT = {36, 24, -24, 152, 255}
+# Any other code ("suspicious" to mutmut) is a test process that ended by a signal, not by a failing
+# test: mutmut 3.8 records -15 (SIGTERM) for a few dozen mutants whose tests all pass when run
+# alone. Counted as survived, so each needs a test or a reason like any survivor.
 
 
 def function_of(key: str) -> str:
@@ -79,7 +82,7 @@ def render(codes: dict[str, dict[str, int | None]], mutants: Path, equivalent: d
         for key, code in by_key.items():
             if code in KILLED:
                 c["killed"] += 1
-            elif code in SURVIVED:
+            elif code in SURVIVED or (code is not None and code not in TIMEOUT | NO_TESTS):
                 line = change(mutants, module, key)
                 known = equivalent.get(key)
                 if known and known.get("change") == line and known.get("kind") == "equivalent":
@@ -102,7 +105,7 @@ def render(codes: dict[str, dict[str, int | None]], mutants: Path, equivalent: d
     rows.append(("**all**", total))
 
     def score(c: Counter[str]) -> float:
-        judged = c["killed"] + c["timeout"] + c["survived"]
+        judged = c["killed"] + c["timeout"] + c["survived"] + c["no tests"]  # not reached: not killed
         return (c["killed"] + c["timeout"]) / judged if judged else float("nan")
 
     head = "| module | mutants | killed | timeout | equivalent | survived | no tests | not run | score |"
@@ -112,9 +115,10 @@ def render(codes: dict[str, dict[str, int | None]], mutants: Path, equivalent: d
         f"Made by `make mutate` ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
         + (f", {seconds / 60:.1f} min" if seconds else "")
         + "); `tools/mutation_summary.py` wrote this file from mutmut's records in `mutants/`.",
-        "Score = (killed + timeout) / (killed + timeout + survived); equivalent mutants are left out,",
-        "each with its reason below. `benchmarks/run.py` counts the verdict only "
-        "(`reference`, `judge`, `deviation`, `verdict`).",
+        "Score = (killed + timeout) / (killed + timeout + survived + no tests): a mutant no test reaches "
+        "is not killed. Equivalent mutants are left out, each with its reason below; a test process "
+        "that ended by a signal rather than a failing test (mutmut's \"suspicious\") counts as survived. "
+        "`benchmarks/run.py` counts the verdict only (`reference`, `judge`, `deviation`, `verdict`).",
         "",
         head,
         "|" + " --- |" * (head.count("|") - 1),
