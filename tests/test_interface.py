@@ -254,6 +254,23 @@ def test_a_watcher_is_told_every_epoch_and_its_loss_in_the_block_only():
     assert len(told) == 6  # outside the block nobody is told
 
 
+def test_a_fit_result_reads_in_one_line_with_its_history_as_a_length():
+    res = impls.FitResult(
+        w=np.arange(10.0), b=0.5, loss=0.25, epochs=3, stop_reason="tol", losses=np.ones(3), ws=None,
+        bs=None, seconds=0.123456, backend="numpy-closed", device="cpu", dtype="float32", info={"k": 1},
+    )  # fmt: skip
+    assert repr(res) == (
+        "FitResult(backend='numpy-closed', w=[0. 1. 2. ... 7. 8. 9.], b=0.5, loss=0.25, epochs=3, "
+        "stop_reason='tol', seconds=0.1235, device='cpu', dtype='float32', history=3 epochs, info={'k': 1})"
+    )
+    res.losses = None
+    assert "history=none, " in repr(res)
+
+
+def test_the_version_of_a_numpy_backend_is_numpys():
+    assert impls.get_backend("numpy-closed").version() == np.__version__
+
+
 def test_import_impls_needs_neither_torch_nor_jax():
     code = textwrap.dedent(
         """
