@@ -8,6 +8,8 @@ the tests.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -62,6 +65,18 @@ class Trace(Generic[P]):
 # Told (epoch, loss) after every epoch run_epochs makes in this thread; None (the default) costs one
 # test per epoch. Loops that run on a device or in worker processes report nothing.
 _watcher: ContextVar[Callable[[int, float], None] | None] = ContextVar("gdbench_watcher", default=None)
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_level() -> int:
+    """warnings.warn's stacklevel for the first frame outside impls: the user's fit() or run()."""
+    frame: FrameType | None = sys._getframe(1)  # the function about to warn: level 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_HERE + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @contextmanager
@@ -160,7 +175,7 @@ class BackendBase(ABC):
                 f"{self.name}: gradient descent diverged after {trace.epochs} epoch(s) "
                 f"(lr={cfg.lr}); try a smaller learning rate",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=_caller_level(),
             )
         return FitResult(
             w=np.asarray(w, dtype=np.float64).reshape(d),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -265,6 +266,22 @@ def test_a_fit_result_reads_in_one_line_with_its_history_as_a_length():
     )
     res.losses = None
     assert "history=none, " in repr(res)
+    res.w = np.arange(7.0)  # more than 6 weights are shortened
+    assert ", w=[0. 1. 2. ... 4. 5. 6.], " in repr(res)
+
+
+def test_the_divergence_warning_names_the_users_line():
+    x, y = impls.make_linear(size=20)
+    cfg = impls.TrainConfig(lr=1e4, epochs=60)
+    backend = impls.get_backend("numpy-closed")
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        backend.fit(x, y, cfg)
+        run = backend.prepare(x, y, cfg)
+        run()
+    assert [(w.filename, w.lineno) for w in got] == [(__file__, line), (__file__, line + 2)]
+    assert "numpy-closed: gradient descent diverged" in str(got[0].message)
 
 
 def test_the_version_of_a_numpy_backend_is_numpys():
