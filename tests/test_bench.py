@@ -352,7 +352,7 @@ def test_report_renders_markdown_and_figures_from_saved_json_alone(fixture_repor
     assert pngs == ["growth_cpu.png", "per_epoch_cpu.png", "ratio_to_floor_cpu.png", "scaling.png"]
     assert "## Beyond one machine" in text and "### Measured apart, and the model beyond it" in text
     assert "*Source: `scaling/scaling.json`" in text and "Measured here" not in text  # not this run's
-    assert "Sizes not run: N = 10⁶, N = 10⁷" in text and "Nothing:" not in text
+    assert "Sizes not run: N = 10³, N = 10⁵, N = 10⁶, N = 10⁷" in text and "Nothing:" not in text
     assert "Plotly.newPlot" in (out / "report.html").read_text()
     assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
 

@@ -43,7 +43,7 @@ def header(run: Run) -> list[str]:
         said = f"other processes kept {busy:.2f} of {cpus} CPU(s) busy in the second before the run"
         flagged = busy > 0.25 * cpus
     else:
-        said = f"load average {load:.2f} on {cpus} CPU(s) when the run started"
+        said = f"load average {load or 0:.2f} on {cpus} CPU(s) when the run started"
         flagged = load is not None and load > 0.25 * cpus
     if flagged:
         lines += [
