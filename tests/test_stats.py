@@ -169,3 +169,15 @@ def test_an_unresolved_algorithmic_te_is_reported_as_an_upper_end_not_a_negative
     line = why._algorithmic(run_of(f), "cpu", "float64", "numpy-moments")
     assert f"at most {why.fmt_t(f.te.high)} at N = 10² (unresolved: interval reaches 0)" in line
     assert "-" not in line.split("takes ")[1].split(" per epoch")[0]  # no negative time
+
+
+def test_an_unresolved_te_is_drawn_at_its_upper_end_in_the_pages_figures():
+    from benchmarks.report import plots
+
+    base = [1.00e-3, 1.02e-3, 1.01e-3]
+    flat = fit("a", {e: base[i:] + base[:i] for i, e in enumerate(COUNTS)}, n=100)
+    sloped = fit("a", {e: [1e-3 + e * 1e-6] * 5 for e in COUNTS}, n=1000)
+    trace = plots.per_epoch(run_of(flat, sloped), "cpu", "float64", "nohist").data[0]
+    assert flat.te is not None and list(trace.y) == [flat.te.high, sloped.per_epoch]
+    assert list(trace.marker.symbol) == ["triangle-down-open", "circle"]
+    assert trace.error_y.array[0] == 0 and "unresolved" in trace.hovertext[0]

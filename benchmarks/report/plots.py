@@ -50,12 +50,22 @@ def _hover(run: Run, f: Fit) -> str:
     return "<br>".join(
         [
             f"<b>{_label(f)}</b> · N = {fmt_n(f.n)}",
-            f"tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch) + ' (median, no interval)'}",
+            f"tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch) + ' (median, no interval)'}"
+            + (" — unresolved: drawn at its upper end" if _unresolved(f) else ""),
             f"t₀ = {fmt_t_ci(f.t0)}",
             f"× floor = {fl.value:.3g} ({fl.low:.3g}–{fl.high:.3g})" if fl else "× floor: not measured",
             f"first result {fmt_t(f.startup)}",
         ]
     )
+
+
+def _unresolved(f: Fit) -> bool:
+    """A tₑ whose interval reaches 0: drawn at its upper end as a hollow ▽, with no bar."""
+    return f.te is not None and not f.te.resolved
+
+
+def _symbols(fits: list[Fit]) -> list[str]:
+    return ["triangle-down-open" if _unresolved(f) else "circle" for f in fits]
 
 
 def per_epoch(run: Run, device: str, dtype: str, mode: str) -> go.Figure:
@@ -65,14 +75,16 @@ def per_epoch(run: Run, device: str, dtype: str, mode: str) -> go.Figure:
         fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
         if not fits:
             continue
-        lo = [f.per_epoch - (f.te.low if f.te else f.q1) for f in fits]
-        hi = [(f.te.high if f.te else f.q3) - f.per_epoch for f in fits]
+        y = [f.te.high if f.te and _unresolved(f) else f.per_epoch for f in fits]
+        lo = [0.0 if _unresolved(f) else f.per_epoch - (f.te.low if f.te else f.q1) for f in fits]
+        hi = [0.0 if _unresolved(f) else (f.te.high if f.te else f.q3) - f.per_epoch for f in fits]
         fig.add_trace(
             go.Scatter(
                 x=[f.n for f in fits],
-                y=[f.per_epoch for f in fits],
+                y=y,
                 name=_label(fits[0]),
                 mode="lines+markers",
+                marker={"symbol": _symbols(fits), "size": 8},
                 line={"color": style[b], "dash": "dot" if fits[0].kind == "algorithmic" else "solid"},
                 error_y={
                     "type": "data",
@@ -116,14 +128,15 @@ def to_floor(run: Run, device: str, dtype: str, mode: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[f.n for f, _ in pts],
-                y=[q.value for _, q in pts],
+                y=[q.high if _unresolved(f) else q.value for f, q in pts],
                 name=_label(pts[0][0]),
                 mode="lines+markers",
+                marker={"symbol": _symbols([f for f, _ in pts]), "size": 8},
                 line={"color": style[b], "dash": "dot" if pts[0][0].kind == "algorithmic" else "solid"},
                 error_y={
                     "type": "data",
-                    "array": [max(q.high - q.value, 0) for _, q in pts],
-                    "arrayminus": [max(q.value - q.low, 0) for _, q in pts],
+                    "array": [0 if _unresolved(f) else max(q.high - q.value, 0) for f, q in pts],
+                    "arrayminus": [0 if _unresolved(f) else max(q.value - q.low, 0) for f, q in pts],
                 },
                 hovertext=[_hover(run, f) for f, _ in pts],
                 hoverinfo="text",
