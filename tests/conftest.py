@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,8 +11,17 @@ import numpy as np
 import pytest
 
 import impls
+from benchmarks.cli import main
 
 DEVICES = ["cpu", "cuda"]
+
+
+def gdbench(*argv: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
 
 
 def build(name: str, device: str = "cpu") -> impls.BackendBase:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -13,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import gdbench
 
 import impls
-from benchmarks.cli import main
 from benchmarks.merge import merge
 from benchmarks.report.data import load
 from benchmarks.report.repro import agreement
@@ -25,14 +23,6 @@ from benchmarks.suite.memory import RssPeak, rss_supported
 DATA = Path(__file__).resolve().parent / "data"
 FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run of the current protocol (schema 2)
 OLD_FIXTURE = DATA / "bench_small.json"  # a run from before it (schema 1): must still load
-
-
-def gdbench(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 # --- gdbench bench --quick, end to end through pytest-benchmark (one run shared by the tests below)

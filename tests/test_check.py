@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_backends import Slipped
+from conftest import gdbench
 
 import impls
 from benchmarks import check, oracle, problems
-from benchmarks.cli import main
 
 SLIPS = [s for s in Slipped.SLIPS if s != "none"]
-
-
-def gdbench(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 @contextlib.contextmanager

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import gdbench
 from synthetic import COUNTS, fit, rounds, run_of
 
 from benchmarks import choose
-from benchmarks.cli import main
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "bench_v2.json"
 
@@ -134,17 +132,10 @@ def test_no_run_of_the_dtype_or_device_is_refused_naming_the_command():
         choose.predictions(run, 1000, 1, 10, "float32", "cpu", "nohist")
 
 
-def _cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
-
-
 def test_cli_answers_from_a_saved_run_as_a_table_and_as_json():
-    rc, out, _ = _cli("choose", "--size", "3e3", "--epochs", "1000", "--runs", str(FIXTURE))
+    rc, out, _ = gdbench("choose", "--size", "3e3", "--epochs", "1000", "--runs", str(FIXTURE))
     assert rc == 0 and ("recommended:" in out or "tie within noise" in out)
-    rc, out, _ = _cli("choose", "--size", "3000", "--epochs", "1000", "--runs", str(FIXTURE), "--json")
+    rc, out, _ = gdbench("choose", "--size", "3000", "--epochs", "1000", "--runs", str(FIXTURE), "--json")
     data = json.loads(out)
     assert rc == 0 and data["epochs"] == 1000 and data["recommended"]
     keys = {"backend", "seconds", "low", "high", "first_result_seconds", "extrapolated"}
@@ -158,7 +149,8 @@ def test_cli_counts_the_epochs_tol_needs_on_the_users_data(tmp_path):
     x = rng.random((500, 2))
     y = x @ np.array([0.3, -0.2]) + 0.5 + 0.01 * rng.standard_normal(500)
     np.save(tmp_path / "d.npy", np.c_[x, y])
-    rc, out, err = _cli("choose", "--tol", "1e-3", "--data", str(tmp_path / "d.npy"), "--runs", str(FIXTURE))
+    data = str(tmp_path / "d.npy")
+    rc, out, err = gdbench("choose", "--tol", "1e-3", "--data", data, "--runs", str(FIXTURE))
     assert rc == 0, err
     assert "N = 500, d = 2" in out and "epochs: " in out and "below 0.001" in out
 
@@ -175,12 +167,12 @@ def test_cli_counts_the_epochs_tol_needs_on_the_users_data(tmp_path):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message):
-    rc, _, err = _cli("choose", *argv, "--runs", str(FIXTURE))
+    rc, _, err = gdbench("choose", *argv, "--runs", str(FIXTURE))
     assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_bad_data_file_is_one_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,x\n")
-    rc, _, err = _cli("choose", "--data", str(bad), "--tol", "1e-3", "--runs", str(FIXTURE))
+    rc, _, err = gdbench("choose", "--data", str(bad), "--tol", "1e-3", "--runs", str(FIXTURE))
     assert rc == 2 and "bad.csv" in err and len(err.strip().splitlines()) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli_backends import Skewed, unavailable
+from conftest import gdbench
 
 import impls
 from benchmarks import figures, oracle
@@ -23,14 +23,6 @@ from benchmarks.cli import main
 FIGURES = ("data.png", "loss.png", "loss_time.png", "params.png")
 SMALL = ["--size", "40", "--epochs", "60"]  # where the test is not about the tutorial's defaults
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def gdbench(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..common import atomic_write_bytes
-from .data import Run
+from .data import Fit, Run
 
 MARKERS = "osD^vP*Xh<>p"
 MODE_TITLE = {"nohist": "no history", "history": "with per-epoch history"}
@@ -97,21 +98,26 @@ def _finish(
     return _save(fig, path)
 
 
-def _panels(run: Run, device: str) -> tuple[Figure, np.ndarray, list[tuple[int, str, str]]]:
+def _panels(run: Run, device: str) -> tuple[Figure, list[tuple[Axes, str, str]], np.ndarray]:
+    """The figure, each panel as (axes, dtype, mode), and the grid of axes."""
     fig, axes, modes, dtypes = _grid(run, device)
-    return fig, axes, [(i, dtype, mode) for i, mode in enumerate(modes) for dtype in dtypes]
+    return fig, [(axes[i, j], d, m) for i, m in enumerate(modes) for j, d in enumerate(dtypes)], axes
+
+
+def _series(run: Run, device: str, dtype: str, mode: str) -> Iterator[tuple[str, list[Fit]]]:
+    """(backend, its fits by N) for every backend measured in this panel."""
+    for b in run.backends():
+        fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
+        if fits:
+            yield b, fits
 
 
 def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
     """Time per epoch against N, log-log, one line per backend, the memory floor dashed in black."""
     style = styles(run.backends())
-    fig, axes, panels = _panels(run, device)
-    for i, dtype, mode in panels:
-        ax: Axes = axes[i, run.values("dtype").index(dtype)]
-        for b in run.backends():
-            fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
-            if not fits:
-                continue
+    fig, panels, axes = _panels(run, device)
+    for ax, dtype, mode in panels:
+        for b, fits in _series(run, device, dtype, mode):
             ok = [f for f in fits if f.te is None or f.te.resolved]
             n = [f.n for f in ok]
             t = np.array([f.per_epoch for f in ok])
@@ -149,11 +155,9 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
 def ratio_to_floor(run: Run, device: str, path: Path) -> Path:
     """Time per epoch divided by the memory floor, against N: 1 is a single read of the data."""
     style = styles(run.backends())
-    fig, axes, panels = _panels(run, device)
-    for i, dtype, mode in panels:
-        ax: Axes = axes[i, run.values("dtype").index(dtype)]
-        for b in run.backends():
-            fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
+    fig, panels, axes = _panels(run, device)
+    for ax, dtype, mode in panels:
+        for b, fits in _series(run, device, dtype, mode):
             pts = [(f, fl.seconds) for f in fits if (fl := run.floor(device, dtype, f.n)) is not None]
             if not pts:
                 continue
