@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .choose import candidates, default_runs, predictions, recommended
+from .choose import default_runs
 from .common import atomic_write_json, versions
+from .predict import candidates, predictions, recommended
 from .report.data import load
 
 JOBS = [  # (N, epochs, dtype): none of them a size or an epoch count the suite times

@@ -280,11 +280,18 @@ def test_thread_env_sets_every_framework_alike_and_leaves_the_rest():
 
 @pytest.mark.skipif(not rss_supported(), reason="needs Linux /proc/self/clear_refs")
 def test_rss_probe_sees_an_allocation_made_after_its_reset():
+    import mmap
+
     probe = RssPeak()
     probe.reset()
-    block = np.ones(8 * 2**20 // 8)  # 8 MiB, every page touched
+    # 8 MiB of fresh pages, every one touched: a fresh mapping, never memory the allocator kept from
+    # an earlier test in this worker (which would be resident already, and rightly not counted)
+    block = mmap.mmap(-1, 8 * 2**20)
+    pages = np.frombuffer(block, dtype=np.uint8)
+    pages[:: mmap.PAGESIZE] = 1
     assert probe.peak() >= 6 * 2**20
-    del block
+    del pages
+    block.close()
 
 
 def test_sizes_parse_in_every_written_form():

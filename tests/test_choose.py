@@ -12,7 +12,7 @@ import pytest
 from conftest import gdbench
 from synthetic import COUNTS, fit, rounds, run_of
 
-from benchmarks import choose
+from benchmarks import predict as model
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "bench_v2.json"
 
@@ -24,12 +24,12 @@ def exact(t0: float, te: float) -> dict[int, list[float]]:
 
 def test_log_log_interpolation_is_exact_for_a_power_law_and_flags_extrapolation():
     points = {100: 1e-6, 10_000: 1e-4}  # te ∝ N
-    value, out = choose.interpolate(points, 1000)
+    value, out = model.interpolate(points, 1000)
     assert value == pytest.approx(1e-5) and not out
-    value, out = choose.interpolate(points, 10**6)
+    value, out = model.interpolate(points, 10**6)
     assert value == pytest.approx(1e-2) and out  # the last segment's slope, flagged
-    assert choose.interpolate({100: 2e-6}, 100) == (pytest.approx(2e-6), False)
-    assert choose.interpolate({100: 2e-6}, 300)[1]
+    assert model.interpolate({100: 2e-6}, 100) == (pytest.approx(2e-6), False)
+    assert model.interpolate({100: 2e-6}, 300)[1]
 
 
 def test_prediction_adds_the_one_time_cost_to_t0_plus_epochs_times_te():
@@ -38,7 +38,7 @@ def test_prediction_adds_the_one_time_cost_to_t0_plus_epochs_times_te():
         fit("a", exact(5e-5, 1e-6 * n / 100), n=n, startup=0.3 + 5e-5 + 200 * 1e-6 * n / 100)
         for n in (100, 10_000)
     ]
-    p = choose.predict(fits, n=1000, d=1, epochs=1000)
+    p = model.predict(fits, n=1000, d=1, epochs=1000)
     assert p.first_result_seconds == pytest.approx(0.3, rel=1e-6)
     assert p.seconds == pytest.approx(0.3 + 5e-5 + 1000 * 1e-5, rel=1e-6)
     assert p.low <= p.seconds <= p.high and not p.extrapolated
@@ -48,23 +48,23 @@ def test_bounds_hold_a_fixed_plus_per_value_cost_and_its_cache_cliffs():
     sizes = (100, 1000, 10_000, 100_000)
     affine = {n: 2e-6 + 1e-9 * n for n in sizes}
     for n in (300, 3000, 30_000):
-        low, high = choose.bounds(affine, n)
-        assert low <= 2e-6 + 1e-9 * n <= high and low >= affine[choose._bracket(list(sizes), n)[0]]
+        low, high = model.bounds(affine, n)
+        assert low <= 2e-6 + 1e-9 * n <= high and low >= affine[model._bracket(list(sizes), n)[0]]
     # the per-value cost doubles between 10⁴ and 10⁵ (the data leave a cache): any value between
     # the two slopes at 3·10⁴ is allowed, nothing below the smaller size's cost or above the larger's
     cliff = {**affine, 100_000: 2e-6 + 2e-9 * 100_000}
-    low, high = choose.bounds(cliff, 30_000)
+    low, high = model.bounds(cliff, 30_000)
     assert low <= 2e-6 + 1e-9 * 30_000 and 2e-6 + 2e-9 * 30_000 <= high <= cliff[100_000]
-    assert choose.bounds(affine, 1000) == (affine[1000], affine[1000])  # a measured size: its value
+    assert model.bounds(affine, 1000) == (affine[1000], affine[1000])  # a measured size: its value
 
 
 def test_bounds_outside_the_sizes_stay_finite_and_ordered():
     points = {10**6: 1e-3, 10**7: 1e-2}
-    low, high = choose.bounds(points, 100)  # a data-parallel variant asked about N = 100
+    low, high = model.bounds(points, 100)  # a data-parallel variant asked about N = 100
     assert 0 < low <= high <= 1e-3
-    low, high = choose.bounds(points, 10**8)
+    low, high = model.bounds(points, 10**8)
     assert 1e-2 <= low <= high and high == pytest.approx(1e-1)
-    assert choose.bounds({100: -1e-6, 1000: 1e-6}, 300)[0] == 0.0  # a cost that came out negative
+    assert model.bounds({100: -1e-6, 1000: 1e-6}, 300)[0] == 0.0  # a cost that came out negative
 
 
 def test_the_one_time_part_ranges_from_nothing_to_the_largest_seen_up_to_n():
@@ -76,30 +76,30 @@ def test_the_one_time_part_ranges_from_nothing_to_the_largest_seen_up_to_n():
 
     f64 = [case("float64", n, 0.01) for n in (100, 10_000, 10**6)]
     f32 = [case("float32", 100, 0.3), case("float32", 10_000, 0.02), case("float32", 10**6, 0.5)]
-    p = choose.predict(f64, n=1000, d=1, epochs=10, others=f64 + f32)
+    p = model.predict(f64, n=1000, d=1, epochs=10, others=f64 + f32)
     assert p.first_result_seconds == pytest.approx(0.01, rel=1e-6)  # the smallest seen around N
     assert 0 < p.low < 5e-5 + 10 * 1e-5  # nothing one-time: all of it may be warm already
     assert 0.3 < p.high < 0.5  # N = 10⁶ lies beyond the measured size above N = 1000
-    assert choose.predict(f64, n=10**5, d=1, epochs=10, others=f64 + f32).high > 0.5
-    assert choose.predict(f64, n=1000, d=1, epochs=10).high < 0.02  # without them: its own only
+    assert model.predict(f64, n=10**5, d=1, epochs=10, others=f64 + f32).high > 0.5
+    assert model.predict(f64, n=1000, d=1, epochs=10).high < 0.02  # without them: its own only
 
 
 def test_interval_carries_the_measurements_noise():
     rng = np.random.default_rng(0)
     noisy = [fit("a", rounds(1e-4, 1e-6, rng), n=n) for n in (100, 10_000)]
-    p = choose.predict(noisy, n=1000, d=1, epochs=1000)
+    p = model.predict(noisy, n=1000, d=1, epochs=1000)
     assert p.low < p.seconds < p.high and (p.high - p.low) / p.seconds > 0.005
 
 
 def test_ties_when_intervals_overlap_and_a_clear_winner_otherwise():
     rng = np.random.default_rng(1)
     same = [fit(b, rounds(1e-4, 1e-6, rng), n=n) for b in ("a", "b") for n in (100, 10_000)]
-    preds = choose.predictions(run_of(*same), 1000, 1, 2000, "float64", "cpu", "nohist")
-    assert set(choose.recommended(preds)) == {"a", "b"}
+    preds = model.predictions(run_of(*same), 1000, 1, 2000, "float64", "cpu", "nohist")
+    assert set(model.recommended(preds)) == {"a", "b"}
     apart = [fit("a", exact(1e-4, 1e-6), n=n) for n in (100, 10_000)]
     apart += [fit("b", exact(1e-4, 3e-6), n=n) for n in (100, 10_000)]
-    preds = choose.predictions(run_of(*apart), 1000, 1, 2000, "float64", "cpu", "nohist")
-    assert choose.recommended(preds) == ["a"] and [p.backend for p in preds] == ["a", "b"]
+    preds = model.predictions(run_of(*apart), 1000, 1, 2000, "float64", "cpu", "nohist")
+    assert model.recommended(preds) == ["a"] and [p.backend for p in preds] == ["a", "b"]
 
 
 def test_ties_are_called_on_the_noise_interval_not_on_the_one_time_range():
@@ -112,24 +112,24 @@ def test_ties_are_called_on_the_noise_interval_not_on_the_one_time_range():
     fits = [case("a", 1e-6, 0.3 if n == 100 else 1e-3, n) for n in (100, 10_000)]
     fits += [dataclasses.replace(case("a", 1e-6, 1e-3, 100), mode="history")]
     fits += [case("b", 3e-6, 1e-3, n) for n in (100, 10_000)]
-    preds = choose.predictions(run_of(*fits), 1000, 1, 1000, "float64", "cpu", "nohist")
+    preds = model.predictions(run_of(*fits), 1000, 1, 1000, "float64", "cpu", "nohist")
     a, b = preds
     assert a.backend == "a" and b.low <= a.high  # the full intervals overlap
     assert a.noise_high < b.noise_low and a.low <= a.noise_low <= a.seconds <= a.noise_high <= a.high
-    assert choose.recommended(preds) == ["a"]
+    assert model.recommended(preds) == ["a"]
 
 
 def test_features_and_sizes_outside_the_runs_are_flagged():
     fits = [fit("a", exact(1e-4, 1e-6), n=n) for n in (100, 10_000)]
-    p = choose.predict(fits, n=1000, d=4, epochs=10)
+    p = model.predict(fits, n=1000, d=4, epochs=10)
     assert any("d = 4" in r for r in p.extrapolated)
-    assert any("outside the measured" in r for r in choose.predict(fits, n=50, d=1, epochs=10).extrapolated)
+    assert any("outside the measured" in r for r in model.predict(fits, n=50, d=1, epochs=10).extrapolated)
 
 
 def test_no_run_of_the_dtype_or_device_is_refused_naming_the_command():
     run = run_of(fit("a", exact(1e-4, 1e-6)))
-    with pytest.raises(choose.UsageError, match="gdbench bench --dtypes float32 --devices cpu"):
-        choose.predictions(run, 1000, 1, 10, "float32", "cpu", "nohist")
+    with pytest.raises(model.UsageError, match="gdbench bench --dtypes float32 --devices cpu"):
+        model.predictions(run, 1000, 1, 10, "float32", "cpu", "nohist")
 
 
 def test_cli_answers_from_a_saved_run_as_a_table_and_as_json():

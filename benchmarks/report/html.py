@@ -8,7 +8,6 @@ figures and case tables are shown; every table sorts by a click on its header.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from .data import Fit, Run
 from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
 from .limit import limit
 from .markdown import header
+from .markup import Cell, inline, prose, table, to_html
 from .method import method
 from .recommend import choose
 from .scope import not_measured, source
@@ -73,30 +73,6 @@ document.addEventListener('DOMContentLoaded', () => {
   showViews();
 });
 """
-
-Cell = str | tuple[str, float]  # text, or (text, the number it sorts by)
-
-
-def inline(text: str) -> str:
-    """The report's Markdown bullets' inline marks (**bold**, *em*, `code`) as HTML, the rest escaped."""
-    s = html.escape(text.removeprefix("- "), quote=False)
-    s = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", s)
-    s = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", s)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
-
-
-def table(head: list[str], rows: list[list[Cell]], cls: str = "sortable") -> str:
-    """An HTML table; numeric cells carry data-sort so they sort as numbers."""
-
-    def td(c: Cell) -> str:
-        if isinstance(c, tuple):
-            return f'<td data-sort="{c[1]:.6g}">{html.escape(c[0])}</td>'
-        return f"<td>{inline(c)}</td>"
-
-    body = "".join("<tr>" + "".join(td(c) for c in r) + "</tr>" for r in rows)
-    heads = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f'<table class="{cls}"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
-
 
 def _t(s: float | None) -> Cell:
     return ("n/a", float("inf")) if s is None else (fmt_t(s), s)
@@ -179,51 +155,6 @@ def _machine(run: Run) -> str:
     return table(["", "value"], rows, cls="plain")
 
 
-def _prose(lines: list[str]) -> str:
-    """Markdown paragraphs, quotes and bullets (continued by indented lines) as HTML; headings dropped."""
-    blocks: list[str] = []
-    for line in lines:
-        if line.startswith("  ") and blocks:
-            blocks[-1] += " " + line.strip()
-        elif line.strip() and not line.startswith("#"):
-            blocks.append(line.removeprefix("> "))
-    items = "".join(f"<li>{inline(b)}</li>" for b in blocks if b.startswith("- "))
-    paras = "".join(f"<p>{inline(b)}</p>" for b in blocks if not b.startswith("- "))
-    return paras + (f"<ul>{items}</ul>" if items else "")
-
-
-def _markdown(lines: list[str]) -> str:
-    """REPORT.md's sections as HTML: "## " headings, tables (sortable), bold captions, prose."""
-    out: list[str] = []
-    prose: list[str] = []
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if prose:
-            out.append(_prose(prose))
-            prose.clear()
-        if rows:
-            out.append(table(rows[0], [list(r) for r in rows[1:]]))
-            rows.clear()
-
-    for line in lines:
-        if line.startswith("|"):
-            if prose:
-                flush()
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not all(set(c) <= {"-", ":"} for c in cells):  # the |---| line
-                rows.append(cells)
-        elif line.startswith("## "):
-            flush()
-            out.append(f"<h2>{inline(line[3:])}</h2>")
-        else:
-            if rows:
-                flush()
-            prose.append(line)
-    flush()
-    return "".join(out)
-
-
 def _select(key: str, values: list[str], first: str) -> str:
     opts = "".join(
         f'<option value="{html.escape(v)}"{" selected" if v == first else ""}>{html.escape(v)}</option>'
@@ -288,18 +219,18 @@ def render(
 <p class="note">An interactive view of REPORT.md: hover a point for its values, click a legend entry to
 hide or show a backend, click a column header to sort. Intervals are 95 % bootstrap; backends whose
 ratio to the fastest cannot be told from 1 are a tie within noise, named together.</p>
-{_prose([ln for ln in header(run) if "(report.html)" not in ln])}
+{prose([ln for ln in header(run) if "(report.html)" not in ln])}
 <h2>Which implementation should I choose</h2>{advice}
 <h2>Recommendation per regime</h2>{_recommendations(run)}
 <div class="controls">{controls}</div>
 <h2 id="figures">Time per epoch and distance from the memory floor</h2>{"".join(views)}
 {"<h2>Time per epoch against the epoch index</h2>" + growth if growth else ""}
-{_markdown(limit(run))}
-{_markdown(sections or [])}
+{to_html(limit(run))}
+{to_html(sections or [])}
 <h2>Not measured in this run</h2><ul>{"".join(f"<li>{inline(x)}</li>" for x in missing)}</ul>
 {borrowed}
 <h2>Machine and versions</h2>{_machine(run)}
-<h2>How this was measured</h2>{_prose(method(run))}
+<h2>How this was measured</h2>{prose(method(run))}
 </body></html>
 """
 
