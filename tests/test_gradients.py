@@ -15,7 +15,6 @@ DATASETS = [
 ]
 
 
-
 def formula(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float]:
     """The hand-derived float64 loss and gradient of the mean squared error."""
     xs = x.reshape(len(y), -1)

@@ -77,7 +77,6 @@ def designs(draw: st.DrawFn) -> Design:
     return Design(kind, x, y, w, b)
 
 
-
 def examples(name: str, cheap: int, costly: int) -> settings:
     """Hypothesis settings: fewer examples where each one starts workers or compiles."""
     return settings(max_examples=costly if name in COSTLY else cheap)

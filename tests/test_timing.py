@@ -149,7 +149,6 @@ def test_torch_sync_leaves_no_work_queued_on_cuda():
     assert torch.cuda.current_stream().query()  # nothing left running
 
 
-
 def test_numpy_moments_clock_includes_its_pass_over_the_data():
     # Its epochs never read the data; the one pass that does belongs to every fit's time.
     x, y = impls.make_linear(size=200_000, seed=1)
