@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError
+from .common import UsageError, aligned
 from .predict import Prediction, candidates, predictions, recommended
 from .problems import DATA_FORMATS as FORMATS
 from .problems import load as load_xy
@@ -177,6 +177,4 @@ def _table(preds: list[Prediction]) -> None:
         ]
         for p in preds
     ]
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for r in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print("\n".join(aligned([head, *rows])))

@@ -51,6 +51,18 @@ def check_writable(folder: Path, flag: str = "--out") -> None:
         raise UsageError(f"{flag} {folder} cannot be written{where}: {e.strerror or e}") from None
 
 
+def aligned(rows: list[list[str]], rule: bool = False) -> list[str]:
+    """Rows of cells as text lines, each column padded to its widest cell, two spaces apart.
+
+    ``rule``: a line of dashes under the first row (the header).
+    """
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    if rule:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` completely or not at all (temporary file, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import stats
-from .common import UsageError
+from .common import UsageError, aligned
 from .report.data import Fit, Run, load
 from .report.fmt import fmt_n, fmt_t
 
@@ -148,9 +148,7 @@ def main(args: argparse.Namespace) -> int:
         ]
         for v in verdicts
     ]
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for r in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print("\n".join(aligned([head, *rows])))
     only = sorted({_name(f) for f in old.fits} ^ {_name(f) for f in new.fits})
     if only:
         print(

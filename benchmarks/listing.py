@@ -8,6 +8,8 @@ from typing import Any
 
 import impls
 
+from .common import aligned
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench list``."""
@@ -50,11 +52,7 @@ def main(args: argparse.Namespace) -> int:
         table.append(
             [r["backend"], status, r["framework"] or "-", r["version"] or "-", ", ".join(r["devices"]) or "-"]
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for i, row in enumerate(table):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print("\n".join(aligned(table, rule=True)))
     for r in rows:
         if not r["available"]:
             print(f"{r['backend']}: unavailable: {r['reason']}")

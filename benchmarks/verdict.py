@@ -10,6 +10,8 @@ import numpy as np
 
 from impls import FitResult, TrainConfig
 
+from .common import aligned
+
 REFERENCE = "numpy-closed"  # always available: it needs nothing beyond numpy
 # Allowed |value - reference| / max(1, |reference|) on w, b and the loss, at every shared epoch.
 # float64 backends differ only in summation order; float32 ones drift ~1e-7 a step from float64.
@@ -135,9 +137,7 @@ def table(record: dict[str, Any]) -> str:
                 "yes" if r.get("agrees", r["status"] == "ok") else "NO",
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(rows, rule=True)
     opt = record["optimum"]
     lines.append(
         f"θ* = least-squares optimum: w = {vec(opt['w'], '.6g')}, b = {opt['b']:.6g}, "
