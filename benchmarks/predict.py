@@ -104,11 +104,12 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
                 "make a new one with gdbench bench"
             )
         c = f.cost
+        te_known = c.te.resolved  # an unresolved tₑ is anywhere from 0 to its upper end
         for key, value in (
             ("t0", c.t0.value),
-            ("te", c.te.value),
+            ("te", c.te.value if te_known else 0.0),
             ("t0_lo", c.t0.low),
-            ("te_lo", c.te.low),
+            ("te_lo", c.te.low if te_known else 0.0),
             ("t0_hi", c.t0.high),
             ("te_hi", c.te.high),
         ):

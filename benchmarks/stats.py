@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,11 @@ CONFIDENCE = 0.95  # of every interval
 BOOT = 1000  # bootstrap resamples
 SEED = 20261130  # of the bootstrap: the same data always give the same intervals
 RESOLUTION = 0.05  # differences below 5 % are not claimed (see the module docstring)
+# What the rounds of a fit can tell from zero: a tₑ whose epochs add less than this fraction of the
+# slowest fit's time across the epoch counts is zero for them. Far above the rounding error of the
+# line (~1e-16 of the times, either sign, whatever the CPU or BLAS) and far below what a timer
+# resolves (a nanosecond tick on a fit of a millisecond is 1e-6).
+PRECISION = 1e-9
 ALPHA = 0.01  # significance level of compare's Mann–Whitney test
 
 
@@ -49,6 +54,7 @@ class Interval:
     value: float
     low: float
     high: float
+    zero: float = 0.0  # the largest value the data cannot tell from zero (``resolved``)
 
     def rel_width(self) -> float:
         """Width of the interval relative to the value (inf when the value is not positive)."""
@@ -56,8 +62,14 @@ class Interval:
 
     @property
     def resolved(self) -> bool:
-        """Whether the interval excludes zero: a cost the rounds could tell from nothing."""
-        return self.low > 0
+        """Whether the data told this cost from nothing: the rule every verdict takes.
+
+        Resolved only when the interval's lower end lies above ``zero``, the largest value the data
+        cannot tell from zero. So an interval reaching zero or below is unresolved, and so is one
+        that rounding alone put a hair above it (1e-23 on one CPU, -1e-23 on another): the verdict
+        never depends on the sign of a rounding error.
+        """
+        return self.low > self.zero
 
     def as_list(self) -> list[float]:
         """[value, low, high], for JSON."""
@@ -78,6 +90,9 @@ class Cost:
         """Time of one fit of ``epochs`` epochs, with its interval."""
         boot = self.boot_t0 + epochs * self.boot_te
         return _interval(self.t0.value + epochs * self.te.value, boot)
+
+
+UNBOUNDED = Interval(math.inf, 0.0, math.inf)  # a ratio whose numerator or denominator is unresolved
 
 
 def _interval(value: float, boot: np.ndarray) -> Interval:
@@ -127,7 +142,11 @@ def fit_cost(rounds: Mapping[int, Sequence[float]], boot: int = BOOT, seed: int 
     ec = e - e.mean()
     slopes = (boot_mins - boot_mins.mean(axis=1, keepdims=True)) @ ec / (ec @ ec)
     intercepts = boot_mins.mean(axis=1) - slopes * e.mean()
-    return Cost(_interval(t0, intercepts), _interval(te, slopes), residual, intercepts, slopes)
+    te_ci = _interval(te, slopes)
+    zero = PRECISION * max(mins) / (counts[-1] - counts[0])  # see PRECISION
+    return Cost(
+        _interval(t0, intercepts), replace(te_ci, zero=zero), residual, intercepts, slopes
+    )
 
 
 def minimum(rounds: Sequence[float], boot: int = BOOT, seed: int = SEED) -> tuple[Interval, np.ndarray]:

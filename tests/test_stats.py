@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -92,10 +93,42 @@ def test_a_ratio_interval_holds_the_true_ratio():
 
 def test_an_unresolved_cost_has_an_unbounded_ratio_and_ranks_last():
     assert stats.ratio(1.0, -1.0, np.ones(3), -np.ones(3)) == stats.Interval(math.inf, 0.0, math.inf)
-    flat = {e: [1e-4] * 5 for e in COUNTS}  # te = 0: noise swamped the epochs
+    flat = {e: [1e-4] * 5 for e in COUNTS}  # te = 0: the epochs cost nothing the rounds could see
     slow = {e: [1e-4 + e * 1e-3] * 5 for e in COUNTS}
     r = rank(run_of(fit("flat", flat), fit("slow", slow)), "cpu", "float64", 100, "nohist")
-    assert r.fits[0].backend == "slow"
+    assert [f.backend for f in r.fits] == ["slow", "flat"] and r.ratios[1] == stats.UNBOUNDED
+
+
+def _with_te(cost: stats.Cost, te: float) -> stats.Cost:
+    """``cost`` with its tₑ, interval and replicates moved so that the point value is ``te``."""
+    shift = te - cost.te.value
+    moved = stats.Interval(te, cost.te.low + shift, cost.te.high + shift, cost.te.zero)
+    return dataclasses.replace(cost, te=moved, boot_te=cost.boot_te + shift)
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.02], ids=["identical rounds", "2% spread"])
+def test_whether_te_is_resolved_does_not_depend_on_the_sign_of_a_rounding_error(spread):
+    # The same rounds, with the line's slope where rounding puts it on one CPU or another.
+    rng = np.random.default_rng(5)
+    flat = {e: list(1e-4 * (1 + spread * rng.random(5))) for e in COUNTS}
+    slow = fit("slow", {e: [1e-4 + e * 1e-3] * 5 for e in COUNTS})
+    base = stats.fit_cost(flat)
+    verdicts = set()
+    for te in (1e-23, 0.0, -1e-23):
+        cost = _with_te(base, te)
+        f = dataclasses.replace(fit("flat", flat), cost=cost, per_epoch=te)
+        r = rank(run_of(f, slow), "cpu", "float64", 100, "nohist")
+        verdicts.add((cost.te.resolved, f.resolved, tuple(x.backend for x in r.fits), r.ratios[1]))
+    assert verdicts == {(False, False, ("slow", "flat"), stats.UNBOUNDED)}
+
+
+def test_a_te_is_resolved_once_its_epochs_add_more_than_rounding_to_a_fit():
+    # A millionth of a fit across the epoch counts is far beyond rounding and resolved; a tₑ of 1e-23
+    # s on rounds of 0.1 ms is not, whatever its interval says.
+    steep = stats.fit_cost({e: [1e-4 + e * 1e-12] * 5 for e in COUNTS})
+    assert steep.te.resolved and steep.te.zero < 1e-12
+    assert not stats.Interval(1e-23, 1e-23, 1e-23, steep.te.zero).resolved
+    assert not stats.Interval(1e-6, 0.0, 2e-6).resolved and stats.Interval(1e-6, 1e-9, 2e-6).resolved
 
 
 # --- compare's test

@@ -63,13 +63,20 @@ def rank(
     """Fits of one case of one kind, fastest first by ``by`` ("te" or "fit"), with their ratios."""
     fits = [f for f in run.select(device=device, dtype=dtype, n=n, mode=mode) if f.kind == kind]
     costs = {f.backend: cost_of(f, by) for f in fits}
-    # A cost estimated at or below zero was not resolved by the rounds (noise swamped it): it ranks last.
-    fits.sort(key=lambda f: costs[f.backend][0] if costs[f.backend][0] > 0 else math.inf)
+    # A tₑ the rounds could not tell from zero (stats.Interval.resolved) ranks last, unbounded; a
+    # whole fit (t₀ + E·tₑ) always takes time, so only a nonsensical one would.
+    known = {f.backend: f.resolved if by == "te" else costs[f.backend][0] > 0 for f in fits}
+    fits.sort(key=lambda f: costs[f.backend][0] if known[f.backend] else math.inf)
     if not fits:
         return Ranking(by, [], [])
     best = costs[fits[0].backend]
     ratios = [stats.Interval(1.0, 1.0, 1.0)]  # the fastest against itself
-    ratios += [stats.ratio(costs[f.backend][0], best[0], costs[f.backend][1], best[1]) for f in fits[1:]]
+    ratios += [
+        stats.ratio(costs[f.backend][0], best[0], costs[f.backend][1], best[1])
+        if known[f.backend] and known[fits[0].backend]
+        else stats.UNBOUNDED
+        for f in fits[1:]
+    ]
     return Ranking(by, fits, ratios)
 
 
@@ -96,6 +103,8 @@ def floor_ratio(run: Run, f: Fit) -> stats.Interval | None:
     fl = run.floor(f.device, f.dtype, f.n)
     if fl is None:
         return None
+    if not f.resolved:  # at most tₑ's upper end ÷ the floor
+        return stats.Interval(f.per_epoch / fl.seconds, 0.0, f.te.high / fl.seconds if f.te else math.inf)
     return stats.ratio(f.per_epoch, fl.seconds, f.boot_te(), fl.boot_or_value())
 
 

@@ -73,6 +73,11 @@ class Fit:
         """Fixed cost per fit with its interval (None for schema 1)."""
         return self.cost.t0 if self.cost else None
 
+    @property
+    def resolved(self) -> bool:
+        """Whether the rounds told tₑ from zero (``stats.Interval.resolved``; schema 1: a positive median)."""
+        return self.te.resolved if self.te is not None else self.per_epoch > 0
+
     def predict(self, epochs: float) -> stats.Interval | None:
         """Time of one compiled, warm fit of ``epochs`` epochs: t0 + epochs·te."""
         return self.cost.predict(epochs) if self.cost else None
