@@ -35,17 +35,18 @@ report: $(STAMP)
 
 # Two runs of the same code back to back, and whether they agree (quick; ARGS=--full for two sweeps).
 reproduce: $(STAMP)
-	$(PY) -m benchmarks.reproduce $(ARGS)
+	$(VENV)/bin/gdbench reproduce $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Mutation testing of the contract's core (README, "Run the tests"): a habit before a release, not
 # part of CI. Niced, at most 40 minutes; writes results/mutation/summary.md, exit 1 below 90%.
 # From `gdbench run` only its verdict; the rest of benchmarks/ is mutated but never run.
-MUTANTS := 'impls.*' 'benchmarks.compare.*' 'benchmarks.run.x_reference__*' \
-	$(foreach f,judge deviation verdict,'benchmarks.verdict.x_$(f)__*')
+MUTANTS := 'impls.*' 'benchmarks.core.regression.*' 'benchmarks.commands.run.x_reference__*' \
+	$(foreach f,judge deviation verdict,'benchmarks.core.verdict.x_$(f)__*')
 mutate: $(STAMP)
 	rm -rf mutants
 	start=$$(date +%s); timeout 2400 nice -n 19 $(VENV)/bin/mutmut run --max-children 2 $(MUTANTS) > mutants.log 2>&1; \

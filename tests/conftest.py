@@ -1,39 +1,19 @@
-"""Shared fixtures: every registered backend, skipped with a reason where it cannot run here."""
+"""Shared fixtures and hooks: every registered backend, skipped with a reason where it cannot run here.
+
+Helpers live in tests/support/ and are imported from there, never from this file.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
 
 import impls
-from benchmarks.cli import main
+from tests.support.backends import build, cuda_anywhere
 
 DEVICES = ["cpu", "cuda"]
-
-
-def gdbench(*argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
-
-
-def build(name: str, device: str = "cpu") -> impls.BackendBase:
-    """The backend ``name``, or a pytest skip saying why it cannot run on ``device`` here."""
-    try:
-        backend = impls.get_backend(name)
-    except impls.BackendUnavailable as e:
-        pytest.skip(f"{name} unavailable: {e}")
-    assert isinstance(backend, impls.BackendBase)
-    if device not in backend.devices():
-        pytest.skip(f"{name}: no {device} device here (usable: {', '.join(backend.devices())})")
-    return backend
 
 
 @pytest.fixture(params=impls.backend_names())
@@ -52,17 +32,6 @@ def device(request: pytest.FixtureRequest) -> str:
 def backend(backend_name: str, device: str) -> impls.BackendBase:
     """The backend under test, usable on ``device``."""
     return build(backend_name, device)
-
-
-def cuda_anywhere() -> bool:
-    """Whether any available backend can use a CUDA device in this process."""
-    for name in impls.backend_names():
-        try:
-            if "cuda" in impls.get_backend(name).devices():
-                return True
-        except impls.BackendUnavailable:
-            continue
-    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -93,21 +62,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     """Say why the cuda cases did not run."""
     if n := config.stash.get(_NO_CUDA, 0):
         terminalreporter.write_line(f"{n} cuda case(s) deselected: no CUDA device here")
-
-
-def lstsq(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Exact least-squares (w, b) for y ≈ x·w + b."""
-    xs = x.reshape(len(y), -1)
-    sol = np.linalg.lstsq(np.c_[xs, np.ones(len(y))], y, rcond=None)[0]
-    return sol[:-1], float(sol[-1])
-
-
-def optimal_lr(x: np.ndarray) -> tuple[float, float]:
-    """(lr, contraction per epoch) of the fastest fixed step for this data's quadratic loss."""
-    xs = x.reshape(x.shape[0], -1)
-    a = np.c_[xs, np.ones(xs.shape[0])]
-    ev = np.linalg.eigvalsh(2 * a.T @ a / xs.shape[0])
-    return 2 / (ev[0] + ev[-1]), (ev[-1] - ev[0]) / (ev[-1] + ev[0])
 
 
 @pytest.fixture(scope="module")

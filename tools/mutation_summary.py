@@ -25,9 +25,9 @@ SCOPE: dict[str, set[str] | None] = {
     "impls/checks.py": None,
     "impls/numpy_closed.py": None,
     "impls/numpy_moments.py": None,
-    "benchmarks/run.py": {"reference"},
-    "benchmarks/verdict.py": {"judge", "deviation", "verdict"},
-    "benchmarks/compare.py": None,
+    "benchmarks/commands/run.py": {"reference"},
+    "benchmarks/core/verdict.py": {"judge", "deviation", "verdict"},
+    "benchmarks/core/regression.py": None,
 }
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 kill, 0 survives, 5 and 33 mean no test reached it.
 KILLED, SURVIVED, NO_TESTS = {1, 3}, {0}, {5, 33}
@@ -118,7 +118,8 @@ def render(codes: dict[str, dict[str, int | None]], mutants: Path, equivalent: d
         "Score = (killed + timeout) / (killed + timeout + survived + no tests): a mutant no test reaches "
         "is not killed. Equivalent mutants are left out, each with its reason below; a test process "
         "that ended by a signal rather than a failing test (mutmut's \"suspicious\") counts as survived. "
-        "`benchmarks/run.py` counts the verdict only (`reference`, `judge`, `deviation`, `verdict`).",
+        "`benchmarks/commands/run.py` counts the verdict only "
+        "(`reference`, `judge`, `deviation`, `verdict`).",
         "",
         head,
         "|" + " --- |" * (head.count("|") - 1),

@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..common import atomic_write_bytes
-from .data import Fit, Run
+from benchmarks.core.files import atomic_write_bytes
+from benchmarks.core.results import Fit, Run
 
 MARKERS = "osD^vP*Xh<>p"
 MODE_TITLE = {"nohist": "no history", "history": "with per-epoch history"}

@@ -14,17 +14,17 @@ from typing import Any
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from ..common import atomic_write_text
-from . import plots
-from .advice import FIT_EPOCHS, MODE_TEXT, floor_ratio, main_dtype, rank
-from .data import Fit, Run
-from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
-from .limit import limit
-from .markdown import header
-from .markup import Cell, inline, prose, table, to_html
-from .method import method
-from .recommend import choose
-from .scope import not_measured, source
+from benchmarks.core.files import atomic_write_text
+from benchmarks.core.fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
+from benchmarks.core.ranking import FIT_EPOCHS, MODE_TEXT, floor_ratio, main_dtype, rank
+from benchmarks.core.results import Fit, Run
+from benchmarks.report import plots
+from benchmarks.report.limit import limit
+from benchmarks.report.markdown import header
+from benchmarks.report.markup import Cell, inline, prose, table, to_html
+from benchmarks.report.method import method
+from benchmarks.report.recommend import choose
+from benchmarks.report.scope import not_measured, source
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1180px; padding: 0 16px 40px;

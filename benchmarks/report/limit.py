@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..stats import Interval
-from .advice import floor_ratio, rank
-from .data import Run
-from .fmt import fmt_ci, fmt_n, fmt_t, table
+from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t, table
+from benchmarks.core.ranking import floor_ratio, rank
+from benchmarks.core.results import Run
+from benchmarks.core.stats import Interval
 
 # The tutorial-style backends, and what limits each where it is slowest relative to the work.
 TUTORIAL_STYLE = {

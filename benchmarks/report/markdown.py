@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .advice import FIT_EPOCHS, MODE_TEXT, TUTORIAL, floor_ratio, main_dtype, rank
-from .data import Fit, Run
-from .fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci, table
-from .limit import limit
-from .method import method
-from .recommend import choose
-from .scaling import section as scaling_section
-from .scope import section as not_measured
-from .scope import source
+from benchmarks.core.fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci, table
+from benchmarks.core.ranking import FIT_EPOCHS, MODE_TEXT, TUTORIAL, floor_ratio, main_dtype, rank
+from benchmarks.core.results import Fit, Run
+from benchmarks.report.limit import limit
+from benchmarks.report.method import method
+from benchmarks.report.recommend import choose
+from benchmarks.report.scaling import section as scaling_section
+from benchmarks.report.scope import section as not_measured
+from benchmarks.report.scope import source
 
 
 def header(run: Run) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from .. import stats
-from ..suite.cases import policy
-from .data import Run
-from .fmt import fmt_bytes, fmt_n
+from benchmarks.core import stats
+from benchmarks.core.fmt import fmt_bytes, fmt_n
+from benchmarks.core.results import Run
+from benchmarks.core.sweep import policy
 
 METHOD = """## How this was measured
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .advice import MODE_TEXT, floor_ratio
-from .data import Fit, Run
-from .fmt import fmt_n, fmt_t, fmt_t_ci
+from benchmarks.core.fmt import fmt_n, fmt_t, fmt_t_ci
+from benchmarks.core.ranking import MODE_TEXT, floor_ratio
+from benchmarks.core.results import Fit, Run
 
 # Plotly's default qualitative palette, then a second one: one colour per backend in every figure.
 COLOURS = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .advice import (
+from benchmarks.core.fmt import fmt_approx, fmt_ci, fmt_n, fmt_t, fmt_t_ci, names
+from benchmarks.core.ranking import (
     FIT_EPOCHS,
     MODE_TEXT,
     TUTORIAL,
@@ -13,9 +14,8 @@ from .advice import (
     rank,
     regimes,
 )
-from .data import Fit, Run
-from .fmt import fmt_approx, fmt_ci, fmt_n, fmt_t, fmt_t_ci, names
-from .why import why
+from benchmarks.core.results import Fit, Run
+from benchmarks.report.why import why
 
 
 def _span(sizes: list[int]) -> str:

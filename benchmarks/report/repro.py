@@ -8,10 +8,10 @@ back to back and exits non-zero unless all three hold.
 
 from __future__ import annotations
 
-from .. import compare
-from .advice import floor_ratio, rank, recommendations
-from .data import Run
-from .fmt import fmt_ci, fmt_n, fmt_t
+from benchmarks.core import regression
+from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t
+from benchmarks.core.ranking import floor_ratio, rank, recommendations
+from benchmarks.core.results import Run
 
 BAND = 0.15  # the fastest per-pass ratio to the floor at N = 10⁷ may differ this much
 
@@ -82,12 +82,12 @@ def agreement(new: Run, old: Run) -> tuple[list[str], bool]:
             *ratio_rows,
             "",
         ]
-    verdicts = compare.compare(old, new, compare.DEFAULT_THRESHOLD)
+    verdicts = regression.compare(old, new, regression.DEFAULT_THRESHOLD)
     flagged = [v for v in verdicts if v.regression]
     lines += [
         f"**`gdbench compare` earlier → this run:** {len(verdicts)} cases compared, {len(flagged)} flagged"
         + (": " + ", ".join(v.case for v in flagged) if flagged else "")
-        + f" (×{compare.DEFAULT_THRESHOLD:g} and Mann–Whitney p < 0.01)"
+        + f" (×{regression.DEFAULT_THRESHOLD:g} and Mann–Whitney p < 0.01)"
         + (": the same code, so each is a false alarm." if flagged else "."),
         "",
         f"**Verdict:** recommendations {'the same' if ok_rec else 'DIFFER'}; fastest ÷ floor "

@@ -1,7 +1,6 @@
-"""The scaling measurement (benchmarks/scaling.py) presented: its figure and REPORT.md's section.
+"""The scaling measurement presented: its figure and REPORT.md's section, from a saved scaling.json.
 
-Drawn from a saved scaling.json alone; the model itself (``Model``, ``model``) stays with the
-measurement, which it is fitted to.
+The model is benchmarks/core/scaling.py; the measurement, benchmarks/suite/scaling.py.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scaling import ELEMENTS, MODEL_N, MODEL_P, model
+from benchmarks.core.scaling import ELEMENTS, MODEL_N, MODEL_P, model
 
 
 def plot(data: dict[str, Any], path: Path) -> Path:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..suite import cases
-from .data import Run
-from .fmt import fmt_n
+from benchmarks.core import sweep as cases
+from benchmarks.core.fmt import fmt_n
+from benchmarks.core.results import Run
 
 
 def registered() -> list[str]:

@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..common import UsageError, atomic_write_bytes
+from benchmarks.core.files import UsageError, atomic_write_bytes
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .fmt import fmt_n, fmt_t
+from benchmarks.core.fmt import fmt_n, fmt_t
 
 NAME = "choose-validation.json"  # written by python -m benchmarks.validate_choose, beside the run
 

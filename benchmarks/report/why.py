@@ -7,9 +7,9 @@ import statistics
 
 import numpy as np
 
-from .advice import TUTORIAL, fastest
-from .data import Run, Trace
-from .fmt import fmt_n, fmt_t, times
+from benchmarks.core.fmt import fmt_n, fmt_t, times
+from benchmarks.core.ranking import TUTORIAL, fastest
+from benchmarks.core.results import Run, Trace
 
 
 def why(run: Run, device: str, dtype: str) -> list[str]:

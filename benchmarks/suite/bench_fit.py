@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks.suite import cases, harness, runners, trace
+from benchmarks.core import sweep as cases
+from benchmarks.suite import harness, runners, trace
 from benchmarks.suite.harness import built
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from functools import cache
 from typing import Any
 
-from benchmarks.suite.cases import default_threads, thread_env, usable_cpus
+from benchmarks.core.sweep import default_threads, thread_env, usable_cpus
 
 ZERO = time.perf_counter()  # the session's clock: the scheduler's budget counts from here
 
@@ -26,10 +26,10 @@ if hasattr(os, "sched_setaffinity") and len(usable_cpus()) > THREADS:
 import pytest  # noqa: E402
 
 import impls  # noqa: E402
-from benchmarks import floor  # noqa: E402
-from benchmarks.common import versions  # noqa: E402
-from benchmarks.suite import cases, protocol  # noqa: E402
+from benchmarks.core import sweep as cases  # noqa: E402
+from benchmarks.suite import floor, protocol  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
+from benchmarks.suite.machine import versions  # noqa: E402
 from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
 
 

@@ -15,9 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 
 import impls
+from benchmarks.core.sweep import CHECK_TOL, LR, SEED, size_label, spec
 from impls import FitResult, TrainConfig
-
-from .cases import CHECK_TOL, LR, SEED, size_label, spec
 
 
 class Bench(Protocol):

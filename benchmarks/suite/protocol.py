@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .cases import Policy, size_label
+from benchmarks.core.sweep import Policy, size_label
 
 
 class Runner(Protocol):

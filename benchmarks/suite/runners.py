@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 import impls
+from benchmarks.core import stats
+from benchmarks.core.sweep import CHECK_TOL, size_label, spec
+from benchmarks.suite import floor
+from benchmarks.suite.harness import Bench, CheckFailed, FitCase, check, data, device_sync, reference
+from benchmarks.suite.memory import Probe, probe_for
 from impls import FitResult
-
-from .. import floor, stats
-from .cases import CHECK_TOL, size_label, spec
-from .harness import Bench, CheckFailed, FitCase, check, data, device_sync, reference
-from .memory import Probe, probe_for
 
 
 @dataclass

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.core.sweep import LR, SEED, Work
+from benchmarks.suite.harness import Bench, data
 from impls import TrainConfig
 from impls.checks import as_xy
 from impls.trainer import run_epochs
-
-from .cases import LR, SEED, Work
-from .harness import Bench, data
 
 
 def traceable(backend: object) -> bool:

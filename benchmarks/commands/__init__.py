@@ -1,0 +1,118 @@
+"""The ``gdbench`` commands: argparse and printing, one module per ``gdbench X``, registered in COMMANDS.
+
+The top layer: nothing in ``benchmarks`` imports a command. Each module defines
+``add_arguments(parser)`` and ``main(args) -> int``; the work itself lives below, in ``suite``
+(measuring), ``report`` (rendering) and ``core`` (the logic both share).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.core.files import UsageError, check_writable, out_dir
+
+# name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
+# A module is imported only when its command runs (its summary is read from its source), so
+# --help and the light commands do not pay for matplotlib, impls or the report's renderers.
+COMMANDS: dict[str, str] = {
+    "run": "run",
+    "check": "check",
+    "list": "listing",
+    "bench": "bench",
+    "report": "report",
+    "compare": "compare",
+    "choose": "choose",
+    "figures": "figures",
+    "reproduce": "reproduce",
+    "scaling": "scaling",
+    "validate-choose": "validate_choose",
+}
+
+
+def summary(module: str) -> str:
+    """The first line of a command module's docstring, read from its source without importing it."""
+    path = Path(__file__).parent.joinpath(*module.split(".")).with_suffix(".py")
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2, no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: …)" only where the help does not already say it and there is one to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, "", False) or action.default is argparse.SUPPRESS:
+            return text
+        return super()._get_help_string(action)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every registered sub-command, with ``command``'s module imported and its options."""
+    parser = _Parser(prog="gdbench", description="Compare gradient-descent implementations of y = x·w + b.")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        sub = subs.add_parser(
+            name, help=summary(module), formatter_class=_Formatter
+        )
+        if name == command:
+            mod = importlib.import_module(f"{__name__}.{module}")
+            sub.description = mod.__doc__
+            mod.add_arguments(sub)
+            for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
+                if "--out" in action.option_strings and action.type is Path:
+                    action.type = out_dir
+            sub.set_defaults(_main=mod.main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        if getattr(args, "out", None) is not None:  # every command's output folder, before any work
+            check_writable(args.out)
+        status = int(args._main(args))
+        sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
+        return status
+    except UsageError as e:
+        print(f"gdbench: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays whole (atomic writes); no traceback
+        print("gdbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `gdbench run | head`: the reader left; say nothing more to it
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit does not raise BrokenPipeError again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""Time every backend (t₀ and tₑ per case, rounds interleaved over the run) and save the JSON.
+
+The suite runs in a child pytest process so thread settings reach numpy, torch and JAX before
+they load. The protocol (benchmarks/suite/protocol.py) prints a line per pass; pytest-benchmark's
+tables then compare backends side by side per (N, dtype, device, mode). The JSON is
+pytest-benchmark's own plus a "gdbench" section (sweep, protocol, backends' availability, failed
+cases, wall time); `gdbench report` and `gdbench compare` read it.
+A run never overwrites an earlier one: each gets a new timestamped name unless --name is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import importlib.util
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import impls
+from benchmarks.core import sweep as cases
+from benchmarks.core.files import UsageError, atomic_write_json, out_dir
+from benchmarks.core.paths import BENCH_OUT
+from benchmarks.suite.machine import cpu_busy
+
+SUITE = Path(str(importlib.util.find_spec("benchmarks.suite.bench_fit").origin))  # type: ignore[union-attr]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``gdbench bench``."""
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"sizes {','.join(map(cases.size_label, cases.QUICK_SIZES))}, float64, few rounds: < 1 min",
+    )
+    p.add_argument(
+        "--backends", default="", help="comma-separated backend names (default: every registered one)"
+    )
+    p.add_argument(
+        "--sizes", default="", help="comma-separated sizes, e.g. 100,1e4 (default: 1e2,1e3,1e4,1e5,1e6,1e7)"
+    )
+    p.add_argument("--dtypes", default="", help="comma-separated dtypes (default: float32,float64)")
+    p.add_argument("--modes", default="", help="comma-separated modes: nohist, history (default: both)")
+    p.add_argument(
+        "--devices", default="", help="comma-separated devices (default: cpu, and cuda when present)"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=cases.default_threads(),
+        help="threads for every framework (OpenMP, BLAS, torch, XLA via CPU affinity)",
+    )
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="seconds the measurement aims to end within; passes stop early once every case is precise "
+        f"(default: {cases.policy(True).budget_s:.0f} quick, {cases.policy(False).budget_s:.0f} full)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run the sweep in this many processes one after another, sharing the budget, and pool "
+        "their rounds, as pyperf does: each process draws its own memory layout and compiled code",
+    )
+    p.add_argument("--out", type=out_dir, default=BENCH_OUT, help="directory for the JSON")
+    p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
+    p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
+
+
+def _csv(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _choose(text: str, valid: list[str] | tuple[str, ...], what: str) -> list[str]:
+    picked = _csv(text)
+    bad = [v for v in picked if v not in valid]
+    if bad:
+        raise UsageError(f"unknown {what} {', '.join(bad)}; choose from {', '.join(valid)}")
+    return picked
+
+
+def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
+    """The child pytest's command line, after validating the selection (UsageError when bad)."""
+    variants = [name for name, s in cases.SPECS.items() if s.base]  # e.g. torch-ddp-2
+    backends = _choose(args.backends, impls.backend_names() + variants, "backend(s)")
+    try:
+        sizes = [cases.parse_size(s) for s in _csv(args.sizes)]
+    except ValueError as e:
+        raise UsageError(f"bad --sizes {args.sizes!r}: {e}") from None
+    dtypes = _choose(args.dtypes, impls.DTYPES, "dtype(s)")
+    modes = _choose(args.modes, cases.MODES, "mode(s)")
+    devices = _choose(args.devices, ("cpu", "cuda"), "device(s)")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    if args.budget is not None and not args.budget > 0:
+        raise UsageError(f"--budget must be a number of seconds > 0, got {args.budget}")
+    if processes(args) < 1:
+        raise UsageError(f"--processes must be >= 1, got {args.processes}")
+    check_cases(backends, sizes, args.quick)
+    if "cuda" in devices:
+        check_cuda(backends)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE),
+        "-v",
+        "-p",
+        "no:cacheprovider",
+        f"--benchmark-json={json_path}",
+        "--benchmark-columns=median,iqr,min,max,rounds",
+        "--gd-backends=" + ",".join(backends),
+        "--gd-sizes=" + ",".join(map(str, sizes)),
+        "--gd-dtypes=" + ",".join(dtypes),
+        "--gd-modes=" + ",".join(modes),
+        "--gd-devices=" + ",".join(devices),
+    ]
+    budget = args.budget if args.budget is not None else cases.policy(args.quick).budget_s
+    cmd.append(f"--gd-budget={budget / processes(args)}")  # the processes share the budget
+    return [*cmd, "--gd-quick"] if args.quick else cmd
+
+
+def processes(args: argparse.Namespace) -> int:
+    """How many suite processes the sweep runs in (1 by default: on 2 cores a second process's
+    start-up and compilation cost about a pass of the sweep, more than its layout diversity buys)."""
+    return int(getattr(args, "processes", 1))
+
+
+def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:
+    """UsageError when the selection holds no fit case (a backend benched only at other sizes)."""
+    names = backends or impls.backend_names()
+    sizes = sizes or list(cases.QUICK_SIZES if quick else cases.SIZES)
+    if any(cases.spec(v).runs_at(n) for v in cases.expand(names) for n in sizes):
+        return
+    where = []
+    for name in names:
+        only = sorted({n for v in cases.expand([name]) for n in (cases.spec(v).sizes or ())})
+        where.append(f"{name} only at N = {', '.join(map(cases.size_label, only))}")
+    picked = ", ".join(map(cases.size_label, sizes))
+    raise UsageError(f"no case to run at N = {picked}: {'; '.join(where)} (choose --sizes among those)")
+
+
+def check_cuda(backends: list[str]) -> None:
+    """UsageError when --devices cuda is asked for and no selected backend can use a GPU here."""
+    bases = dict.fromkeys(cases.spec(v).base or v for v in cases.expand(backends or impls.backend_names()))
+    usable: set[str] = set()
+    for name in bases:
+        try:
+            be = impls.get_backend(name)
+        except impls.BackendUnavailable:
+            continue
+        usable.update(be.devices() if hasattr(be, "devices") else ["cpu"])
+    if "cuda" not in usable:
+        raise UsageError(
+            f"--devices cuda: no selected backend can use a CUDA device here "
+            f"(usable: {', '.join(sorted(usable)) or 'none'})"
+        )
+
+
+def target_path(args: argparse.Namespace) -> Path:
+    """Where the JSON goes; never an existing file unless --force."""
+    name = args.name or f"bench-{datetime.now():%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}.json"
+    if not name.endswith(".json") or "/" in name:
+        raise UsageError(f"--name must be a plain file name ending in .json, got {name!r}")
+    path = Path(args.out) / name
+    if path.exists() and not args.force:
+        raise UsageError(
+            f"{path} exists: an earlier run is never overwritten (choose another --name, or --force)"
+        )
+    return path
+
+
+def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path) -> int:
+    """Run one suite process, relaying its output; its exit status. Ctrl-C leaves no partial file."""
+    cmd = [f"--benchmark-json={part}" if c.startswith("--benchmark-json=") else c for c in cmd]
+    pipe = subprocess.PIPE
+    child = subprocess.Popen(cmd, env=env, cwd=SUITE.parents[2], stdout=pipe, stderr=pipe)
+    try:
+        assert child.stdout is not None and child.stderr is not None
+        relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(part), str(path))
+        return child.wait()
+    except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()  # unread, its last words must not block it on a full pipe
+        try:
+            child.wait(timeout=30)
+        except BaseException:
+            child.kill()
+            child.wait()
+        part.unlink(missing_ok=True)
+        raise
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the suite; 0 when every case passed, 1 when one failed (its numbers are left out)."""
+    path = target_path(args)
+    partial = path.with_name(f".{path.name}.partial")
+    cmd = pytest_args(args, partial)
+    if sys.stdout.isatty():  # the child writes to our pipe, so it would not colour by itself
+        cmd.append("--color=yes")
+    missing = [m for m in ("pytest", "pytest_benchmark") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"gdbench bench needs {' and '.join(missing)}: pip install -e .", file=sys.stderr)
+        return 1
+    from benchmarks.suite.merge import merge  # needs pytest-benchmark, checked just above
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = cases.thread_env(args.threads, os.environ)
+    print(
+        f"gdbench bench: {'quick' if args.quick else 'full'} sweep, {args.threads} thread(s), -> {path}",
+        flush=True,
+    )
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    busy_before = cpu_busy(1.0)  # other processes, now: the load average lags by a minute
+    start = time.perf_counter()
+    k_all = processes(args)
+    parts = [partial.with_name(f"{partial.name}{k}") for k in range(k_all)]
+    datas, offsets, rc = [], [], 0
+    for k, part in enumerate(parts):
+        if k_all > 1:
+            print(f"gdbench bench: process {k + 1} of {k_all}", flush=True)
+        offsets.append(time.perf_counter() - start)
+        rc_k = _child(cmd, env, part, path)
+        if rc_k not in (0, 1) or not part.exists():
+            for q in parts:
+                q.unlink(missing_ok=True)
+            print(f"gdbench bench: pytest exited with status {rc_k} and saved no results", file=sys.stderr)
+            return 1
+        rc = max(rc, rc_k)
+        datas.append(json.loads(part.read_text()))
+    wall = time.perf_counter() - start
+    partial.write_text(json.dumps(merge(datas, offsets) if len(datas) > 1 else datas[0]))
+    for q in parts:
+        q.unlink(missing_ok=True)
+    data: dict[str, Any] = json.loads(partial.read_text())
+    meta = data.setdefault("gdbench", {})
+    # Other processes on the machine disturb the timings: the report says how busy it was.
+    meta.update(
+        wall_seconds=wall,
+        threads=args.threads,
+        argv=sys.argv[1:],
+        load_before=load_before,
+        busy_before=busy_before,
+    )
+    atomic_write_json(path, data)
+    partial.unlink()
+    print(f"gdbench bench: {len(data.get('benchmarks', []))} cases in {wall:.0f} s, saved {path}")
+    if rc:
+        print(
+            f"gdbench bench: {len(meta.get('failed', []))} case(s) failed; their numbers are not in the JSON",
+            file=sys.stderr,
+        )
+    return rc
+
+
+def relay(streams: dict[int, TextIO], old: str, new: str) -> None:
+    """Copy the child's output (fd -> our stream) as it comes, writing ``new`` wherever it says ``old``.
+
+    pytest-benchmark names the file it wrote, our temporary one; the user should see the final one.
+    """
+    sel = selectors.DefaultSelector()
+    for fd, stream in streams.items():
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        sel.register(fd, selectors.EVENT_READ, (stream, decoder, [""]))
+    while sel.get_map():
+        for key, _ in sel.select():
+            stream, decoder, held = key.data
+            chunk = os.read(key.fd, 1 << 16)
+            text = (held[0] + decoder.decode(chunk, final=not chunk)).replace(old, new)
+            # hold back a tail that may be the start of ``old``, completed by the next chunk
+            keep = 0 if not chunk else next(
+                (k for k in range(min(len(old) - 1, len(text)), 0, -1) if old.startswith(text[-k:])), 0
+            )
+            held[0] = text[len(text) - keep :]
+            stream.write(text[: len(text) - keep])
+            stream.flush()
+            if not chunk:
+                sel.unregister(key.fd)

@@ -1,0 +1,77 @@
+"""Flag regressions between two saved runs: exit 1 when a case got slower, by enough and for sure.
+
+The rule (a threshold on the ratio of minima and a Mann–Whitney test) is benchmarks/core/regression.py.
+The output says per case which test passed and which failed. Older files (schema 1) are compared
+on the rounds of their loop clock; the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from benchmarks.core import stats
+from benchmarks.core.files import UsageError
+from benchmarks.core.fmt import aligned, fmt_t
+from benchmarks.core.regression import DEFAULT_THRESHOLD, case_name, compare
+from benchmarks.core.results import load
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``gdbench compare``."""
+    p.add_argument("old", type=Path, help="the earlier run's JSON")
+    p.add_argument("new", type=Path, help="the later run's JSON")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help="a slowdown counts when NEW/OLD of the fastest rounds exceeds this ratio",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=stats.ALPHA,
+        help="and when the Mann-Whitney test's one-sided p-value is below this",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the comparison; 0 when nothing regressed, 1 otherwise."""
+    if not (math.isfinite(args.threshold) and args.threshold >= 1):
+        raise UsageError(f"--threshold must be a ratio >= 1, got {args.threshold}")
+    if not (0 < args.alpha < 1):
+        raise UsageError(f"--alpha must be a probability between 0 and 1, got {args.alpha}")
+    old, new = load([args.old]), load([args.new])
+    verdicts = compare(old, new, args.threshold, args.alpha)
+    if not verdicts:
+        raise UsageError(f"{args.old} and {args.new} have no case in common")
+    head = ["case", "epochs", "old min", "new min", "verdict"]
+    rows = [
+        [
+            v.case,
+            str(v.epochs) if v.epochs else "per epoch",
+            fmt_t(v.old_min),
+            fmt_t(v.new_min),
+            v.status(args.threshold, args.alpha),
+        ]
+        for v in verdicts
+    ]
+    print("\n".join(aligned([head, *rows])))
+    only = sorted({case_name(f) for f in old.fits} ^ {case_name(f) for f in new.fits})
+    if only:
+        print(
+            f"{len(only)} case(s) in only one run, not compared: "
+            + ", ".join(only[:5])
+            + (" ..." if len(only) > 5 else "")
+        )
+    for note in {*old.notes, *new.notes}:
+        print(f"note: {note}")
+    bad = sum(v.regression for v in verdicts)
+    untested = sum(v.p is None for v in verdicts)
+    rule = f"×{args.threshold:g} and p < {args.alpha:g}"
+    verdict = f"{bad} regression(s) ({rule})" if bad else f"no regression ({rule})"
+    if untested:
+        verdict += f"; {untested} case(s) had too few rounds for the test"
+    print(f"gdbench compare: {len(verdicts)} case(s) compared, {verdict}")
+    return 1 if bad else 0

@@ -1,0 +1,62 @@
+"""Do two runs of the same code on this machine agree? Run `gdbench bench` twice and find out.
+
+    gdbench reproduce                        # two quick runs (~2 min on 2 cores)
+    gdbench reproduce --full                 # two full sweeps (~30 min), the reference check
+    gdbench reproduce --runs A.json B.json   # judge two runs made earlier
+    gdbench reproduce --bench-args "--backends numpy-closed,numba-fused"   # options for both benches
+
+Writes both JSON files and the later run's REPORT.md (with its Reproducibility section) under
+--out, prints the section, and exits 0 only when the runs agree: every regime recommends the same
+backend(s) or declares the same tie, `gdbench compare` flags no case, and the fastest per-pass tₑ ÷
+floor at N = 10⁷ agrees within ±15 % for full runs (benchmarks/report/repro.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from benchmarks.core.results import load
+from benchmarks.report.repro import agreement
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``gdbench reproduce``."""
+    p.add_argument("--full", action="store_true", help="two full sweeps instead of two quick ones")
+    p.add_argument("--out", type=Path, default=Path("results") / "reproduce", help="directory for both runs")
+    p.add_argument("--runs", nargs=2, type=Path, metavar=("EARLIER", "LATER"), help="judge these two runs")
+    p.add_argument(
+        "--bench-args", default="", metavar="OPTIONS", help="options for both bench runs, quoted"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Two benches back to back (or two given runs), then the verdict; 0 when they agree."""
+    extra = shlex.split(args.bench_args)
+    if args.runs:
+        first, second = args.runs
+    else:
+        stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+        kind = "full" if args.full else "quick"
+        paths = [args.out / f"bench-{stamp}-{kind}-{i}.json" for i in (1, 2)]
+        for i, path in enumerate(paths, 1):
+            print(f"reproduce: run {i} of 2 -> {path}", flush=True)
+            cmd = [sys.executable, "-m", "benchmarks", "bench", "--out", str(args.out), "--name", path.name]
+            rc = subprocess.call([*cmd, *([] if args.full else ["--quick"]), *extra])
+            if rc != 0:
+                print(f"reproduce: run {i} failed with status {rc}", file=sys.stderr)
+                return rc
+        first, second = paths
+    rc = subprocess.call(
+        [sys.executable, "-m", "benchmarks", "report", str(second), "--against", str(first), "--force"]
+    )
+    if rc != 0:
+        return rc
+    lines, ok = agreement(load([second]), load([first]))
+    print("\n".join(lines))
+    return 0 if ok else 1
+

@@ -1,0 +1,261 @@
+"""Saved runs of `gdbench bench` as plain records, for `gdbench report` and `compare`; no timing here.
+
+The JSON is pytest-benchmark's: ``benchmarks[*]`` with ``stats`` (seconds per call) and the suite's
+``extra_info`` (kind "fit", "floor" or "trace"), ``machine_info`` (with a "gdbench" part: threads,
+versions, GPU) and a top-level "gdbench" section (sweep, backend availability, failed cases, wall time).
+
+Schema 2 (the measurement protocol of benchmarks/suite/protocol.py) keeps every round of every
+epoch count under ``extra_info["samples"]``; t0, te and their intervals are recomputed from them
+here (benchmarks/stats.py), so a report never depends on numbers it cannot check. Schema 1 files
+(fixed work, one epoch count) still load: their ``te`` is None, ``per_epoch`` is the old median of
+a whole fit ÷ its epochs, and ``Run.notes`` says what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.core import stats
+from benchmarks.core.files import UsageError
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One backend at one (device, dtype, N, mode): its cost model and what surrounds it."""
+
+    backend: str
+    kind: str  # "per-pass" or "algorithmic"
+    device: str
+    dtype: str
+    n: int
+    mode: str
+    epochs: int  # the largest epoch count timed
+    rounds: int  # rounds at that count
+    per_epoch: float  # what ranks: te (schema 2), else the old median of a whole fit ÷ epochs
+    q1: float  # quartiles of a whole fit at the largest count ÷ its epochs, across rounds
+    q3: float
+    fit_median: float  # pytest-benchmark's median of the whole call at the largest count
+    prepare_s: float
+    first_call_s: float
+    mem_bytes: int | None
+    mem_method: str | None
+    check_err: float
+    info: dict[str, Any] = field(default_factory=dict)
+    allreduce: float | None = None  # median all-reduce seconds per epoch (data-parallel backends)
+    samples: dict[int, list[float]] = field(default_factory=dict)  # epoch count -> seconds per round
+    cost: stats.Cost | None = None  # t0, te with intervals (schema 2)
+    schema: int = 2
+
+    @property
+    def startup(self) -> float:
+        """Seconds from nothing to the first result: prepare plus the first (compiling) call."""
+        return self.prepare_s + self.first_call_s
+
+    @property
+    def one_time(self) -> float:
+        """Seconds of the first result beyond a warm fit of the same epochs: compilation, first touch."""
+        warm = self.predict(self.epochs)
+        return self.startup - (warm.value if warm else self.epochs * self.per_epoch)
+
+    @property
+    def te(self) -> stats.Interval | None:
+        """Marginal cost per epoch with its interval (None for schema 1)."""
+        return self.cost.te if self.cost else None
+
+    @property
+    def t0(self) -> stats.Interval | None:
+        """Fixed cost per fit with its interval (None for schema 1)."""
+        return self.cost.t0 if self.cost else None
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the rounds told tₑ from zero (``stats.Interval.resolved``; schema 1: a positive median)."""
+        return self.te.resolved if self.te is not None else self.per_epoch > 0
+
+    def predict(self, epochs: float) -> stats.Interval | None:
+        """Time of one compiled, warm fit of ``epochs`` epochs: t0 + epochs·te."""
+        return self.cost.predict(epochs) if self.cost else None
+
+    def boot_te(self) -> np.ndarray:
+        """Bootstrap replicates of te (one point, te itself, for schema 1)."""
+        return self.cost.boot_te if self.cost else np.array([self.per_epoch])
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One read of x and y at (device, dtype, N): seconds per read."""
+
+    device: str
+    dtype: str
+    n: int
+    seconds: float  # the fastest round: a bar for what the machine can do, which noise only raises
+    q1: float
+    q3: float
+    data_bytes: int
+    method: str
+    boot: np.ndarray = field(default_factory=lambda: np.zeros(0))  # replicates of the minimum
+
+    def boot_or_value(self) -> np.ndarray:
+        """Bootstrap replicates of the floor (the value alone for schema 1)."""
+        return self.boot if self.boot.size else np.array([self.seconds])
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Seconds of each epoch of one fit with history, for one backend."""
+
+    backend: str
+    device: str
+    n: int
+    epoch_s: list[float]
+
+
+@dataclass
+class Run:
+    """One or more saved runs merged; a later file's case replaces an earlier one's."""
+
+    sources: list[Path]
+    machines: list[dict[str, Any]]
+    metas: list[dict[str, Any]]
+    fits: list[Fit]
+    floors: list[Floor]
+    traces: list[Trace]
+    unavailable: dict[str, str]
+    failed: list[dict[str, str]]
+    notes: list[str] = field(default_factory=list)  # what older files lack, said once per file
+
+    @property
+    def schema(self) -> int:
+        """The oldest schema among the merged files."""
+        return min((int(m.get("schema", 1)) for m in self.metas), default=2)
+
+    def floor(self, device: str, dtype: str, n: int) -> Floor | None:
+        """The memory floor measured for (device, dtype, N), if any."""
+        return next((f for f in self.floors if (f.device, f.dtype, f.n) == (device, dtype, n)), None)
+
+    def select(self, **where: Any) -> list[Fit]:
+        """Fits whose fields equal ``where``."""
+        return [f for f in self.fits if all(getattr(f, k) == v for k, v in where.items())]
+
+    def values(self, name: str) -> list[Any]:
+        """Distinct values of a Fit field, in sorted order."""
+        return sorted({getattr(f, name) for f in self.fits})
+
+    def backends(self) -> list[str]:
+        """Backends with results, in the order the suite ran them."""
+        return list(dict.fromkeys(f.backend for f in self.fits))
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A pytest-benchmark JSON file as a dict; UsageError when missing or not one."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path} is not readable JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise UsageError(f"{path} is not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    return data
+
+
+def load(paths: list[Path]) -> Run:
+    """Merge saved runs into one Run; UsageError when a file is not a gdbench run."""
+    run = Run([], [], [], [], [], [], {}, [])
+    fits: dict[tuple[str, str, str, int, str], Fit] = {}
+    floors: dict[tuple[str, str, int], Floor] = {}
+    traces: dict[tuple[str, str], Trace] = {}
+    for path in paths:
+        data = read_json(path)
+        meta = data.get("gdbench")
+        if not isinstance(meta, dict):
+            raise UsageError(f"{path} was not written by `gdbench bench` (no 'gdbench' section)")
+        run.sources.append(Path(path))
+        run.machines.append(data.get("machine_info", {}))
+        run.metas.append({**meta, "datetime": data.get("datetime", ""), "schema": meta.get("schema", 1)})
+        if int(meta.get("schema", 1)) < 2:
+            run.notes.append(
+                f"{Path(path).name} is an older run (schema 1: one epoch count, fixed rounds): it has no "
+                "fixed cost t₀, no marginal cost tₑ and no intervals; its 'per epoch' is the median of a "
+                "whole fit ÷ its epochs, so ties cannot be judged and compare uses its loop clock."
+            )
+        for name, b in meta.get("backend_info", {}).items():
+            if not b.get("available", True):
+                run.unavailable[name] = str(b.get("reason") or "unavailable")
+        run.failed.extend(meta.get("failed", []))
+        for bench in data["benchmarks"]:
+            try:
+                _add(bench, fits, floors, traces)
+            except (KeyError, TypeError, ValueError) as e:
+                raise UsageError(f"{path}: malformed case {bench.get('name', '?')!r}: {e}") from None
+    run.fits, run.floors, run.traces = list(fits.values()), list(floors.values()), list(traces.values())
+    if not run.fits:
+        raise UsageError(f"no timed fits in {', '.join(map(str, paths))}")
+    return run
+
+
+def _add(
+    bench: dict[str, Any], fits: dict[Any, Fit], floors: dict[Any, Floor], traces: dict[Any, Trace]
+) -> None:
+    e, s = bench["extra_info"], bench["stats"]
+    kind = e.get("kind")
+    if kind == "fit":
+        samples, cost = _samples(e)
+        f = Fit(
+            backend=e["backend"],
+            kind=e.get("backend_kind", "per-pass"),
+            device=e["device"],
+            dtype=e["dtype"],
+            n=int(e["n"]),
+            mode=e["mode"],
+            epochs=int(e["epochs"]),
+            rounds=int(e["rounds"]),
+            per_epoch=cost.te.value if cost else float(e["per_epoch_median_s"]),
+            q1=float(e["per_epoch_q1_s"]),
+            q3=float(e["per_epoch_q3_s"]),
+            fit_median=float(s["median"]),
+            prepare_s=float(e.get("prepare_s", 0.0)),
+            first_call_s=float(e["first_call_s"]),
+            mem_bytes=e.get("mem_peak_bytes"),
+            mem_method=e.get("mem_method"),
+            check_err=float(e.get("check_err", math.nan)),
+            info=dict(e.get("fit_info", {})),
+            allreduce=e.get("allreduce_per_epoch_median_s"),
+            samples=samples,
+            cost=cost,
+            schema=2 if cost else 1,
+        )
+        fits[(f.backend, f.device, f.dtype, f.n, f.mode)] = f
+    elif kind == "floor":
+        rounds = [float(v) for smp in e.get("samples", []) for v in smp["seconds"]]
+        best, boot = stats.minimum(rounds) if rounds else (None, np.zeros(0))
+        q1, _, q3 = stats.median_quartiles(rounds) if rounds else (float(s["q1"]), 0.0, float(s["q3"]))
+        fl = Floor(
+            e["device"],
+            e["dtype"],
+            int(e["n"]),
+            best.value if best else float(s["min"]),
+            q1,
+            q3,
+            int(e["data_bytes"]),
+            str(e.get("method", "")),
+            boot,
+        )
+        floors[(fl.device, fl.dtype, fl.n)] = fl
+    elif kind == "trace":
+        t = Trace(e["backend"], e["device"], int(e["n"]), [float(v) for v in e["epoch_s"]])
+        traces[(t.backend, t.device)] = t
+
+
+def _samples(e: dict[str, Any]) -> tuple[dict[int, list[float]], stats.Cost | None]:
+    """Rounds per epoch count and the cost model (schema 2), or the loop clock's rounds (schema 1)."""
+    if "samples" in e:
+        samples = {int(smp["epochs"]): [float(v) for v in smp["seconds"]] for smp in e["samples"]}
+        return samples, stats.fit_cost(samples)
+    return {int(e["epochs"]): [float(v) for v in e.get("loop_s", [])]}, None

@@ -1,0 +1,1 @@
+"""Each gdbench command as a user runs it (benchmarks/commands/)."""

@@ -1,0 +1,1 @@
+"""The pure logic under every command: statistics, verdicts, regressions (benchmarks/core/)."""

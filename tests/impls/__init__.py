@@ -1,0 +1,1 @@
+"""The backends and their contract (impls/)."""

@@ -1,0 +1,1 @@
+"""What the report renders (benchmarks/report/)."""

@@ -1,0 +1,1 @@
+"""The measuring machinery, never its speed (benchmarks/suite/)."""
