@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -190,8 +191,12 @@ def test_moments_merged_over_blocks_match_the_direct_formulas(monkeypatch, hand)
     monkeypatch.setattr(numpy_moments, "HAND_QR_COLUMNS", 8 if hand else 0)
     m = numpy_moments.moments(x, y)
     assert m.n == 1001
-    np.testing.assert_allclose(m.mx, x.mean(axis=0), rtol=1e-14)
-    assert m.my == pytest.approx(y.mean(), rel=1e-14)
+    # Against the correctly rounded means (math.fsum), not numpy's x.mean(axis=0): that one adds
+    # down each column in an order of numpy's choosing, whose error may reach n·u ≈ 1e-13 (1.7e-15
+    # here), past the tolerance; the merged means err by 2e-16.
+    mx, my = [math.fsum(col) / m.n for col in x.T], math.fsum(y) / m.n
+    np.testing.assert_allclose(m.mx, mx, rtol=1e-14)
+    assert m.my == pytest.approx(my, rel=1e-14)
     assert np.array_equal(m.r, np.triu(m.r))
     # R̃ᵀR̃ of the stacked factor is the centred Gram matrix of [x | y]
     np.testing.assert_allclose(m.r.T @ m.r / m.n, np.cov(x.T, bias=True), rtol=1e-10, atol=1e-12)
@@ -275,6 +280,10 @@ def test_buffered_matches_numpy_closed_bit_for_bit(dtype):
     data = impls.make_linear(w=[0.3, -0.7, 1.0], b=0.2, size=500, seed=4)
     ref = build("numpy-closed").fit(*data, cfg(epochs=100, dtype=dtype))
     got = build("numpy-buffered").fit(*data, cfg(epochs=100, dtype=dtype))
+    # Exact on purpose, on any CPU or thread count: the same BLAS calls on the same data in the same
+    # process, in the same order; only the residual's address differs, and OpenBLAS's results do not
+    # depend on it for numpy's 16-byte-aligned arrays (checked with OPENBLAS_CORETYPE=Prescott, Nehalem,
+    # Sandybridge, Haswell and SkylakeX).
     for a, b in ((got.losses, ref.losses), (got.ws, ref.ws), (got.bs, ref.bs)):
         np.testing.assert_array_equal(a, b)
 
