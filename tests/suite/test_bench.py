@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     for b in data["benchmarks"]:
         if b["extra_info"]["kind"] == "fit":
             top = b["extra_info"]["samples"][-1]["seconds"]
-            assert b["stats"]["rounds"] == len(top) and b["stats"]["min"] == min(top)
+            assert b["stats"]["rounds"] == len(top) and b["stats"]["data"] == top  # bit for bit
 
 
 def test_quick_bench_interleaves_the_rounds_of_all_backends(quick_run):
@@ -114,28 +115,23 @@ def test_quick_bench_then_report_and_compare_end_to_end(quick_run, tmp_path, und
 # --- fairness, checked on the harness itself with a spy backend and a stand-in for pytest-benchmark
 
 
-class FakeStats:
-    """pytest-benchmark's per-test stats, reduced to what the suite feeds it."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    def update(self, duration: float) -> None:
-        self.seconds.append(duration)
-
-
 class FakeBench:
-    """Records what the suite asks of pytest-benchmark."""
+    """pytest-benchmark's fixture, reduced to what the suite asks of it: ``pedantic``, with the
+    timer the test's ``benchmark`` marker names (runners.perf_counter_replay, as in bench_fit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timer: Callable[[], float] = runners.perf_counter_replay) -> None:
         self.group: str | None = None
         self.extra_info: dict[str, Any] = {}
         self.has_error = False
-        self.stats = FakeStats()
+        self.timer = timer
+        self.seconds: list[float] = []
 
-    def _make_stats(self, iterations: int) -> FakeStats:
+    def pedantic(self, target: Callable[[], Any], *, rounds: int = 1, iterations: int = 1) -> Any:
         assert iterations == 1
-        return self.stats
+        for _ in range(rounds):  # as pytest-benchmark's runner: timer, target, timer
+            start = self.timer()
+            target()
+            self.seconds.append(self.timer() - start)
 
 
 class Spy:
@@ -256,11 +252,23 @@ def test_a_case_hands_its_rounds_and_cost_model_to_pytest_benchmark():
     r.finish()
     bench = FakeBench()
     bench_fit._report(bench, r, r.case.group)
-    assert bench.stats.seconds == r.rounds[20].seconds and not bench.has_error
+    assert bench.seconds == r.rounds[20].seconds and not bench.has_error  # bit for bit
     info = bench.extra_info
     assert info["epoch_counts"] == list(COUNTS) and info["rounds"] == 3
     te, t0 = info["te_s"], info["t0_s"]  # timings of a loaded machine: only their shape is certain
     assert te[1] <= te[0] <= te[2] and t0[1] <= t0[0] <= t0[2] and info["fit_residual"] >= 0
+
+
+def test_rounds_reach_pytest_benchmark_only_through_the_replaying_timer():
+    for test in (bench_fit.test_fit, bench_fit.test_floor):  # the marker pytest-benchmark reads
+        (mark,) = [m for m in test.pytestmark if m.name == "benchmark"]
+        assert mark.kwargs == {"timer": runners.perf_counter_replay}
+    bench = FakeBench(timer=time.perf_counter)  # a test without the marker: its numbers are junk
+    with pytest.raises(RuntimeError, match="read 0 of 2 rounds"):
+        runners.record(bench, [1.0, 2.0])
+    assert bench.has_error  # pytest-benchmark then leaves them out of the JSON
+    with pytest.raises(RuntimeError, match="no round queued"):  # and nothing is left queued
+        runners.perf_counter_replay()
 
 
 def test_reference_is_the_iterate_every_backend_reaches():
