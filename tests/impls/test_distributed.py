@@ -20,6 +20,7 @@ import pytest
 
 import impls
 from tests.support.backends import build
+from tests.support.faults import Fault, inject
 
 # Even N: 2 workers split it equally, 3 do not (torch-ddp: 34/33/33 rows, jax-sharded: 2 padded rows).
 DATA = impls.make_linear(w=[0.3, -0.7], b=0.2, size=100, seed=4)
@@ -156,27 +157,30 @@ def test_jax_sharded_compiles_once_and_pads_unequal_shards(ref):
 
 
 FAULTS = [
-    ("torch-ddp", {"_test_fail_rank": 1}, r"rank 1 failed .*RuntimeError: injected failure at epoch 2"),
-    ("torch-ddp", {"_test_fail_rank": 1, "_test_fail_how": "exit"}, "rank 1 failed .*exited with code 3"),
-    ("torch-ddp", {"_test_fail_rank": 0, "_test_fail_how": "hang", "timeout": 3}, "rank 0 failed .*no reply"),
-    ("jax-sharded", {"_test_fail_how": "raise"}, "worker 0 failed .*injected failure at epoch 2"),
-    ("jax-sharded", {"_test_fail_how": "exit"}, "worker 0 failed .*exited with code 3"),
+    ("torch-ddp", {}, Fault("raise", 1), r"rank 1 failed .*RuntimeError: injected failure at epoch 2"),
+    ("torch-ddp", {}, Fault("exit", 1), "rank 1 failed .*exited with code 3"),
+    ("torch-ddp", {"timeout": 3}, Fault("hang", 0), "rank 0 failed .*no reply"),
+    ("jax-sharded", {}, Fault("raise"), "worker 0 failed .*injected failure at epoch 2"),
+    ("jax-sharded", {}, Fault("exit"), "worker 0 failed .*exited with code 3"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "options", "message"), FAULTS, ids=lambda v: str(v) if isinstance(v, str) else ""
+    ("name", "options", "fault", "message"), FAULTS, ids=lambda v: str(v) if isinstance(v, str) else ""
 )
-def test_a_failing_worker_ends_the_fit_with_an_error_naming_it(name, options, message):
+def test_a_failing_worker_ends_the_fit_with_an_error_naming_it(name, options, fault, message, monkeypatch):
     b = backend(name, **options)
+    inject(monkeypatch, name, fault)
     start = time.monotonic()
     with pytest.raises(RuntimeError, match=message):
         b.fit(*DATA, CFG)
     assert time.monotonic() - start < BOUND_S
 
 
-def test_after_a_failure_the_prepared_fit_says_so():
-    run = backend("torch-ddp", 2, _test_fail_rank=1).prepare(*DATA, CFG)
+def test_after_a_failure_the_prepared_fit_says_so(monkeypatch):
+    b = backend("torch-ddp", 2)
+    inject(monkeypatch, "torch-ddp", Fault("raise", 1))
+    run = b.prepare(*DATA, CFG)
     with pytest.raises(RuntimeError, match="rank 1 failed"):
         run()
     with pytest.raises(RuntimeError, match="shut down; call prepare"):
