@@ -31,17 +31,13 @@ from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .base import FitResult, TrainConfig
-from .trainer import BackendBase, Step
-
-P = TypeVar("P")
+from .trainer import BackendBase
 
 # What the forkserver imports once; a module that fails to import is skipped by multiprocessing.
 PRELOAD = ["__main__", "impls.torch_ddp", "impls.jax_sharded"]
-FAIL_EPOCH = 2  # the epoch at which a test-only injected fault fires
-FAIL_HOW = ("raise", "exit", "hang")
 IMPORT_S = 60.0  # start-up may also wait for the forkserver to import torch and JAX, once
 GRACE_S = 2.0  # after one worker fails, how long to wait for the others' own reports
 _REAP_S = 5.0
@@ -173,22 +169,6 @@ def serve(
         kind = "collective" if isinstance(e, CollectiveError) else "raised"
         msg = "".join(traceback.format_exception_only(type(e), e)).strip()
         results.put(("error", worker, (kind, msg, traceback.format_exc())))
-
-
-def inject(step: Step[P], how: str, option: str) -> Step[P]:
-    """``step`` made to raise, exit abruptly, or hang at FAIL_EPOCH; for the tests only."""
-    epoch = iter(range(1 << 62))
-
-    def failing(p: P) -> tuple[Any, Callable[[], P]]:
-        if next(epoch) == FAIL_EPOCH:
-            if how == "exit":
-                os._exit(3)  # no cleanup and no message: what a crashed worker looks like
-            if how == "hang":
-                time.sleep(3600)
-            raise RuntimeError(f"injected failure at epoch {FAIL_EPOCH} (test-only {option})")
-        return step(p)
-
-    return failing
 
 
 def exit_message(code: int) -> str:

@@ -89,7 +89,7 @@ def make_loss_and_grad(mesh: Mesh) -> Callable[[np.ndarray, float, np.ndarray, n
 
 
 def make_train(
-    prob: Problem, cfg: TrainConfig, devices: list[Any], fail: str | None = None
+    prob: Problem, cfg: TrainConfig, devices: list[Any]
 ) -> tuple[Callable[[], Trace[Params]], Callable[[], int]]:
     """Shard the data over ``devices`` and compile the step: (the loop, how often it compiled)."""
     mesh = Mesh(np.array(devices), (AXIS,))
@@ -105,11 +105,9 @@ def make_train(
         loss, w, b = step(p[0], p[1], x, y, mask, count, cfg.lr)
         return loss, lambda: (w, b)
 
-    epoch = _dist.inject(one, fail, "_test_fail_how") if fail else one
-
     def train() -> Trace[Params]:
         with _jax.precision(cfg.dtype):
-            return run_epochs(epoch, init, cfg, _jax.read, jax.block_until_ready)
+            return run_epochs(one, init, cfg, _jax.read, jax.block_until_ready)
 
     return train, lambda: int(step._cache_size())  # 1 after any number of fits: never retraced
 
@@ -120,11 +118,9 @@ def with_device_count(flags: str, count: int) -> str:
     return " ".join([*kept, f"--xla_force_host_platform_device_count={count}"])
 
 
-def worker_main(
-    worker: int, cmds: Any, results: Any, prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
-) -> None:
+def worker_main(worker: int, cmds: Any, results: Any, prob: Problem, cfg: TrainConfig, parts: int) -> None:
     """Entry point of the worker process that holds ``parts`` host devices."""
-    _dist.serve(worker, cmds, results, lambda: _hosted(prob, cfg, parts, fail))
+    _dist.serve(worker, cmds, results, lambda: _hosted(prob, cfg, parts))
 
 
 def host_devices(parts: int) -> list[Any]:
@@ -150,11 +146,9 @@ def grad_worker_main(worker: int, cmds: Any, results: Any, parts: int) -> None:
 
 
 @contextmanager
-def _hosted(
-    prob: Problem, cfg: TrainConfig, parts: int, fail: str | None
-) -> Iterator[Callable[[object], object]]:
+def _hosted(prob: Problem, cfg: TrainConfig, parts: int) -> Iterator[Callable[[object], object]]:
     """This worker's devices and compiled loop; each job is one fit, returned with host params."""
-    train, compiles = make_train(prob, cfg, host_devices(parts), fail)
+    train, compiles = make_train(prob, cfg, host_devices(parts))
 
     def fit(job: object) -> tuple[Trace[Any], int]:
         t = train()
@@ -175,20 +169,13 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
     name = "jax-sharded"
     framework = "jax"
 
-    def __init__(
-        self, devices: int | None = None, *, timeout: float = 120.0, _test_fail_how: str | None = None
-    ) -> None:
-        """``devices`` to shard over (default 2); ``timeout`` bounds a worker's start-up.
-
-        ``_test_fail_how`` ("raise", "exit", "hang") makes the fit fail at _dist.FAIL_EPOCH: tests only.
-        """
+    def __init__(self, devices: int | None = None, *, timeout: float = 120.0) -> None:
+        """``devices`` to shard over (default 2); ``timeout`` bounds a worker's start-up."""
         if devices is not None and (isinstance(devices, bool) or not isinstance(devices, int) or devices < 1):
             raise ValueError(f"devices must be an integer >= 1, got {devices!r}")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
             raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-        if _test_fail_how is not None and _test_fail_how not in _dist.FAIL_HOW:
-            raise ValueError(f"_test_fail_how must be one of {_dist.FAIL_HOW}, got {_test_fail_how!r}")
-        self.parts, self.timeout, self._fail = devices or 2, timeout, _test_fail_how
+        self.parts, self.timeout = devices or 2, timeout
         self._info: dict[str, object] = {}
         self._grads = _dist.Resident(lambda: _dist.Pool(f"{self.name} loss_and_grad", grad_worker_main,
                                                         [(self.parts,)], self.timeout))
@@ -203,9 +190,7 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
         pad = -n % self.parts
         facts = {"devices": self.parts, "padded_rows": pad, "rows_per_device": (n + pad) // self.parts}
         if len(have) >= self.parts:
-            if self._fail in ("exit", "hang"):
-                raise ValueError(f"{self.name}: _test_fail_how={self._fail!r} needs a worker process")
-            train, compiles = make_train(prob, cfg, have[: self.parts], self._fail)
+            train, compiles = make_train(prob, cfg, have[: self.parts])
 
             def in_process() -> Trace[Any]:
                 trace = train()
@@ -215,7 +200,7 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
             return in_process
         if device == "cuda":
             raise ValueError(f"{self.name}: devices={self.parts} but JAX sees {len(have)} GPU(s) here")
-        args = [(prob, cfg, self.parts, self._fail)]
+        args = [(prob, cfg, self.parts)]
         pool = self.own(_dist.Pool(self.name, worker_main, args, self.timeout))
 
         def in_worker() -> Trace[Any]:

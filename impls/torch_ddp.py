@@ -34,14 +34,6 @@ from .trainer import Problem, Step, Trace, run_epochs
 
 
 @dataclass(frozen=True)
-class Fault:
-    """Test-only: make ``rank`` raise, exit abruptly, or hang at _dist.FAIL_EPOCH."""
-
-    rank: int
-    how: str = "raise"
-
-
-@dataclass(frozen=True)
 class Spec:
     """What every spawned rank needs besides its shard."""
 
@@ -54,7 +46,6 @@ class Spec:
     cfg: TrainConfig
     w0: np.ndarray
     b0: float
-    fault: Fault | None
 
 
 def sums(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -107,7 +98,7 @@ def shard_loss_and_grad(
 
 
 def fit_shard(
-    x: torch.Tensor, y: torch.Tensor, spec: Spec, rank: int
+    x: torch.Tensor, y: torch.Tensor, spec: Spec
 ) -> tuple[Trace[tuple[np.ndarray, float]], float, int]:
     """The shared loop over this rank's shard: (trace with host params, seconds in all_reduce, calls)."""
     count = torch.tensor([x.shape[0]], dtype=torch.int64, device=x.device)
@@ -124,8 +115,6 @@ def fit_shard(
         clock["calls"] += 1
 
     step = make_step(x, y, n, spec.cfg.lr, reduce)
-    if spec.fault is not None and spec.fault.rank == rank:
-        step = _dist.inject(step, spec.fault.how, "_test_fail_rank")
     dt = x.dtype
     w = torch.tensor(spec.w0, dtype=dt, device=x.device)
     b = torch.tensor(spec.b0, dtype=dt, device=x.device)
@@ -170,7 +159,7 @@ def _joined(rank: int, spec: Spec, x: np.ndarray, y: np.ndarray) -> Iterator[Cal
         device = f"cuda:{rank % torch.cuda.device_count()}" if spec.device == "cuda" else "cpu"
         dt = _torch.dtype(spec.cfg.dtype)
         xs, ys = torch.as_tensor(x, dtype=dt, device=device), torch.as_tensor(y, dtype=dt, device=device)
-        yield lambda job: fit_shard(xs, ys, spec, rank)
+        yield lambda job: fit_shard(xs, ys, spec)
 
 
 def grad_rank_main(
@@ -205,8 +194,6 @@ class TorchDDP(_dist.PoolOwner):
         threads: int | None = None,
         port: int | None = None,
         timeout: float = 120.0,
-        _test_fail_rank: int | None = None,
-        _test_fail_how: str = "raise",
     ) -> None:
         """``world_size`` ranks (2 when started here; the group's own size under torchrun).
 
@@ -214,21 +201,13 @@ class TorchDDP(_dist.PoolOwner):
         and to torch's setting under torchrun (which makes it 1); it is recorded in ``FitResult.info``.
         ``port`` is the rendezvous port on 127.0.0.1 (default: a free one). ``timeout`` bounds the
         start-up and every collective, so a lost rank ends the fit with an error, not a hang.
-        ``_test_fail_*`` make one rank fail, for the tests only.
         """
         _check_int("world_size", world_size, 1)
         _check_int("threads", threads, 1)
         _check_int("port", port, 1, 65535)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < math.inf:
             raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-        fault = None
-        if _test_fail_rank is not None:
-            _check_int("_test_fail_rank", _test_fail_rank, 0, (world_size or 2) - 1)
-            if _test_fail_how not in _dist.FAIL_HOW:
-                raise ValueError(f"_test_fail_how must be one of {_dist.FAIL_HOW}, got {_test_fail_how!r}")
-            fault = Fault(_test_fail_rank, _test_fail_how)
         self.world_size, self.threads, self.port, self.timeout = world_size, threads, port, timeout
-        self._fault = fault
         self._info: dict[str, object] = {}
         self._grads = _dist.Resident(self._start_grad_ranks)
         self.grad_info: dict[str, object] = {}  # how the last loss_and_grad was computed
@@ -261,9 +240,7 @@ class TorchDDP(_dist.PoolOwner):
         nccl = device == "cuda" and world <= torch.cuda.device_count() and dist.is_nccl_available()
         store = rendezvous(self.port, self.timeout)
         backend = "nccl" if nccl else "gloo"
-        spec = Spec(
-            world, store.port, threads, backend, device, self.timeout, cfg, prob.w0, prob.b0, self._fault
-        )
+        spec = Spec(world, store.port, threads, backend, device, self.timeout, cfg, prob.w0, prob.b0)
         bounds = _dist.shard_bounds(n, world)
         args = [(spec, prob.x[lo:hi], prob.y[lo:hi]) for lo, hi in bounds]
         pool = self.own(_dist.Pool(self.name, rank_main, args, self.timeout, keep=store, noun="rank"))
@@ -297,11 +274,11 @@ class TorchDDP(_dist.PoolOwner):
         y = torch.as_tensor(prob.y[lo:hi], dtype=dt, device=dev)
         threads = torch.get_num_threads()  # torchrun's default is 1: recorded as it is
         backend = str(dist.get_backend())
-        spec = Spec(world, 0, threads, backend, device, self.timeout, cfg, prob.w0, prob.b0, self._fault)
+        spec = Spec(world, 0, threads, backend, device, self.timeout, cfg, prob.w0, prob.b0)
         info = _info(spec, "existing process group", bounds, rank=rank)
 
         def train() -> Trace[Any]:
-            trace, seconds, calls = fit_shard(x, y, spec, rank)
+            trace, seconds, calls = fit_shard(x, y, spec)
             self._info = {**info, "allreduce_seconds": seconds, "allreduce_calls": calls}
             return trace
 
