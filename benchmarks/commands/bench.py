@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import impls
 from benchmarks.core import sweep as cases
 from benchmarks.core.files import UsageError, atomic_write_json, out_dir
-from benchmarks.core.paths import BENCH_OUT
+from benchmarks.core.paths import results_dir, rule
 from benchmarks.suite.machine import cpu_busy
 
 SUITE = Path(str(importlib.util.find_spec("benchmarks.suite.bench_fit").origin))  # type: ignore[union-attr]
@@ -70,9 +70,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="run the sweep in this many processes one after another, sharing the budget, and pool "
         "their rounds, as pyperf does: each process draws its own memory layout and compiled code",
     )
-    p.add_argument("--out", type=out_dir, default=BENCH_OUT, help="directory for the JSON")
+    p.add_argument("--out", type=out_dir, default=results_dir() / "bench", help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
+    p.epilog = rule()
 
 
 def _csv(text: str) -> list[str]:

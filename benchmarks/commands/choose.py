@@ -1,8 +1,9 @@
 """Which backend for my job, how long will it take, and how sure is that? Answered from saved runs.
 
 The command around the cost model of benchmarks/predict.py: it finds the runs (the newest full
-run under results/ by default), counts the epochs a --tol job needs on the user's data, measures
-the leading candidates at exactly N on --measure, and prints the ranked table or JSON.
+run in the results folder by default, benchmarks/core/paths.py), counts the epochs a --tol job
+needs on the user's data, measures the leading candidates at exactly N on --measure, and prints
+the ranked table or JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from benchmarks.core.costmodel import Prediction, candidates, predictions, recommended
 from benchmarks.core.files import UsageError
 from benchmarks.core.fmt import aligned, fmt_t
-from benchmarks.core.paths import default_runs
+from benchmarks.core.paths import default_runs, results_dir, rule
 from benchmarks.core.problems import DATA_FORMATS as FORMATS
 from benchmarks.core.problems import load as load_xy
 from benchmarks.core.results import load
@@ -43,12 +44,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--history", action="store_true", help="the job records loss, w and b every epoch")
     p.add_argument(
-        "--runs", nargs="*", type=Path, default=[], help="saved runs (default: newest full run in results/)"
+        "--runs",
+        nargs="*",
+        type=Path,
+        default=[],
+        help=f"saved runs (default: the newest full run under {results_dir()})",
     )
     p.add_argument(
         "--measure", action="store_true", help="time the leading candidates at exactly this N (seconds)"
     )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.epilog = rule()
 
 
 def epochs_needed(path: Path, tol: float, lr: float, dtype: str) -> tuple[int, int, int, bool]:

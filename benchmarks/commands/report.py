@@ -1,8 +1,8 @@
 """Turn saved `gdbench bench` JSON into REPORT.md, report.html and figures, without timing anything again.
 
-Reads one or more runs (default: the newest results/bench/bench-*.json), writes REPORT.md, report.html
-(one self-contained interactive page) and figures/*.png next to the first one (or in --out), each
-file atomically. A REPORT.md made from other runs is never replaced unless --force.
+Reads one or more runs (default: the newest bench-*.json in the results folder's bench/), writes
+REPORT.md, report.html (one self-contained interactive page) and figures/*.png next to the first
+one (or in --out), each file atomically. A REPORT.md made from other runs is never replaced unless --force.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.core.files import UsageError, atomic_write_text, check_writable
-from benchmarks.core.paths import SCALING_JSON, newest
+from benchmarks.core.paths import newest, results_dir
 from benchmarks.core.results import load
 from benchmarks.core.scaling import read as read_scaling
 
@@ -20,7 +20,10 @@ from benchmarks.core.scaling import read as read_scaling
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench report``."""
     p.add_argument(
-        "json", nargs="*", type=Path, help="saved runs (default: the newest bench-*.json in results/bench)"
+        "json",
+        nargs="*",
+        type=Path,
+        help=f"saved runs (default: the newest bench-*.json in {results_dir() / 'bench'})",
     )
     p.add_argument(
         "--out",
@@ -73,10 +76,11 @@ def main(args: argparse.Namespace) -> int:
         if any(t.device == device for t in run.traces):
             drawn.append(figures.growth(run, device, out / "figures" / f"growth_{device}.png"))
     borrowed: tuple[Path, dict[str, Any], Path] | None = None
-    if SCALING_JSON.exists():  # measured apart (python -m benchmarks.scaling): minutes, not part of a sweep
-        data = read_scaling(SCALING_JSON)
+    scaling_json = results_dir() / "scaling" / "scaling.json"  # measured apart (gdbench scaling): minutes
+    if scaling_json.exists():
+        data = read_scaling(scaling_json)
         fig = scaling.plot(data, out / "figures" / "scaling.png")
-        borrowed = (SCALING_JSON, data, fig.relative_to(out))
+        borrowed = (scaling_json, data, fig.relative_to(out))
     lines = repro.agreement(run, load([args.against]))[0] if args.against else []
     lines += validation.section(paths[0].parent / validation.NAME)  # beside the run, when one was made
     text = markdown.render(run, [p.relative_to(out) for p in drawn], borrowed, lines)

@@ -20,6 +20,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.results import load
 from benchmarks.report.repro import agreement
 
@@ -27,11 +28,12 @@ from benchmarks.report.repro import agreement
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench reproduce``."""
     p.add_argument("--full", action="store_true", help="two full sweeps instead of two quick ones")
-    p.add_argument("--out", type=Path, default=Path("results") / "reproduce", help="directory for both runs")
+    p.add_argument("--out", type=Path, default=results_dir() / "reproduce", help="directory for both runs")
     p.add_argument("--runs", nargs=2, type=Path, metavar=("EARLIER", "LATER"), help="judge these two runs")
     p.add_argument(
         "--bench-args", default="", metavar="OPTIONS", help="options for both bench runs, quoted"
     )
+    p.epilog = rule()
 
 
 def main(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 import impls
 from benchmarks.commands import _progress as progress
 from benchmarks.core.files import UsageError, atomic_write_json, out_dir
+from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.sweep import parse_size
 from benchmarks.core.verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
 from benchmarks.suite.machine import versions
@@ -66,8 +67,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends (default: 2)",
     )
-    p.add_argument("--out", type=out_dir, default=Path("results/run"), help="folder for figures and run.json")
+    p.add_argument(
+        "--out", type=out_dir, default=results_dir() / "run", help="folder for figures and run.json"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
+    p.epilog = rule()
 
 
 def main(args: argparse.Namespace) -> int:

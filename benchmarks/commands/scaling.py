@@ -11,16 +11,21 @@ import argparse
 from pathlib import Path
 
 from benchmarks.core.files import atomic_write_json, check_writable, out_dir
+from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.scaling import read
-
-DEFAULT_OUT = Path("results/scaling")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench scaling``."""
-    p.add_argument("--out", type=out_dir, default=DEFAULT_OUT, help="folder for scaling.json and scaling.png")
+    p.add_argument(
+        "--out",
+        type=out_dir,
+        default=results_dir() / "scaling",
+        help="folder for scaling.json and scaling.png",
+    )
     p.add_argument("--from", dest="source", type=Path, default=None, help="redraw from this JSON; no timing")
     p.add_argument("--quick", action="store_true", help="fewer sizes and repeats (for a smoke test)")
+    p.epilog = rule() + " `gdbench report` borrows scaling/scaling.json from it."
 
 
 def main(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.core.costmodel import candidates, predictions, recommended
 from benchmarks.core.files import atomic_write_json
-from benchmarks.core.paths import default_runs
+from benchmarks.core.paths import default_runs, results_dir, rule
 from benchmarks.core.results import load
 from benchmarks.suite.machine import versions
 
@@ -69,10 +69,17 @@ def measure(backend: str, n: int, epochs: int, dtype: str) -> float:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench validate-choose``."""
-    p.add_argument("--runs", nargs="*", type=Path, default=[], help="saved runs (default: choose's)")
     p.add_argument(
-        "--out", type=Path, default=Path("results") / "choose-validation.json", help="the JSON to write"
+        "--runs",
+        nargs="*",
+        type=Path,
+        default=[],
+        help=f"saved runs (default: choose's, the newest full run under {results_dir()})",
     )
+    p.add_argument(
+        "--out", type=Path, default=results_dir() / "choose-validation.json", help="the JSON to write"
+    )
+    p.epilog = rule()
 
 
 def main(args: argparse.Namespace) -> int:

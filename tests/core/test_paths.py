@@ -1,0 +1,94 @@
+"""The results folder: $GDBENCH_RESULTS, else ./results, else the per-user data folder; never the code's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.commands import build_parser, main
+from benchmarks.core import paths
+from benchmarks.core.files import UsageError
+from tests.support.cli import gdbench
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "bench_v2.json"
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory outside the clone, and a per-user data folder of its own."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv(paths.ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_the_results_folder_is_the_variable_else_dot_results_else_the_per_user_one(elsewhere, monkeypatch):
+    assert paths.results_dir() == elsewhere / "data" / "gdbench" == paths.user_dir()
+    (elsewhere / "work" / "results").mkdir()
+    assert paths.results_dir() == Path("results")
+    monkeypatch.setenv(paths.ENV, str(elsewhere / "mine"))
+    assert paths.results_dir() == elsewhere / "mine"  # even where ./results exists
+    monkeypatch.setenv(paths.ENV, "")  # empty: as if unset
+    assert paths.results_dir() == Path("results")
+
+
+def test_runs_are_found_in_the_results_folder_newest_full_run_first(elsewhere, monkeypatch):
+    root = elsewhere / "data" / "gdbench"
+    for name in ("bench-20260101-000000.json", "bench-20260301-000000-quick.json"):
+        (root / "bench").mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURE, root / "bench" / name)
+    assert paths.default_runs() == [root / "bench" / "bench-20260101-000000.json"]  # full before quick
+    assert paths.newest().parent == root / "bench"
+    monkeypatch.setenv(paths.ENV, str(elsewhere / "empty"))
+    with pytest.raises(UsageError, match=r"\$GDBENCH_RESULTS\)"):
+        paths.default_runs()
+
+
+def test_a_missing_run_names_the_folder_searched_and_how_to_change_it(elsewhere):
+    user = str(elsewhere / "data" / "gdbench")
+    rc, _, err = gdbench("choose", "--size", "1e4", "--epochs", "100")
+    assert rc == 2 and user in err and "per-user data folder" in err
+    assert "--runs" in err and "GDBENCH_RESULTS" in err
+    rc, _, err = gdbench("report")
+    assert rc == 2 and f"{user}/bench" in err and "GDBENCH_RESULTS" in err
+    rc, _, err = gdbench("validate-choose")
+    assert rc == 2 and user in err
+    assert not (elsewhere / "work" / "results").exists()  # looking created nothing
+
+
+def test_defaults_follow_the_results_folder_and_help_says_where(elsewhere, monkeypatch, capsys):
+    mine = elsewhere / "mine"
+    monkeypatch.setenv(paths.ENV, str(mine))
+    outs = {
+        "bench": "bench",
+        "run": "run",
+        "scaling": "scaling",
+        "reproduce": "reproduce",
+        "validate-choose": "choose-validation.json",
+    }
+    for command, default in outs.items():
+        assert build_parser(command).parse_args([command]).out == mine / default, command
+    with pytest.raises(SystemExit):
+        main(["choose", "--help"])
+    text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, at hyphens too
+
+    def shown(words: str) -> bool:
+        return "".join(words.split()) in text
+
+    assert shown(f"(default: the newest full run under {mine})")
+    assert shown("$GDBENCH_RESULTS if set, else ./results") and shown(f"Here: {mine}.")
+
+
+def test_the_package_never_finds_data_through_its_own_location():
+    package = Path(paths.__file__).resolve().parents[1]
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        if source.name != "paths.py":  # the one place that knows ./results, relative to the user
+            assert 'Path("results' not in text, source
+        for line in text.splitlines():
+            if "__file__" in line:  # only to read the package's own code (a command's docstring)
+                assert "results" not in line and "parents[" not in line, f"{source}: {line}"
