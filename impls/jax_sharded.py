@@ -182,6 +182,18 @@ class JaxSharded(_dist.PoolOwner, _jax.JaxBackend):
         self._local: Callable[[np.ndarray, float, np.ndarray, np.ndarray], Grads] | None = None
         self.grad_info: dict[str, object] = {}  # how the last loss_and_grad was computed
 
+    def devices(self) -> list[str]:
+        """CPU (host devices, in a worker when this process has too few), and CUDA with enough GPUs.
+
+        GPUs cannot be made up in a worker the way host devices can: CUDA is offered only when JAX
+        sees at least ``devices`` of them.
+        """
+        try:
+            gpus = len(jax.devices("gpu"))
+        except RuntimeError:
+            gpus = 0
+        return ["cpu", "cuda"] if gpus >= self.parts else ["cpu"]
+
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Any]]:
         n = prob.x.shape[0]
         if self.parts > n:

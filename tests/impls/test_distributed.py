@@ -147,6 +147,14 @@ def test_torch_ddp_keeps_its_ranks_between_calls_and_reaps_them(ref):
     assert not set(pids) & workers()
 
 
+def test_jax_sharded_offers_cuda_only_with_as_many_gpus_as_devices(monkeypatch):
+    jax = pytest.importorskip("jax", reason="jax-sharded needs JAX")
+    sharded = backend("jax-sharded", 2)
+    for gpus, want in ((0, ["cpu"]), (1, ["cpu"]), (2, ["cpu", "cuda"])):
+        monkeypatch.setattr(jax, "devices", lambda kind=None, n=gpus: [object()] * n if kind == "gpu" else [])
+        assert sharded.devices() == want, gpus
+
+
 def test_jax_sharded_compiles_once_and_pads_unequal_shards(ref):
     run = backend("jax-sharded", 3).prepare(*DATA, CFG)
     run()
