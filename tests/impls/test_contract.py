@@ -140,7 +140,10 @@ def test_same_init_for_every_backend_from_seed(backend_name):
 def test_divergence_is_reported_not_raised(backend, device):
     with pytest.warns(RuntimeWarning, match="diverged") as caught:
         got = fit(backend, ONE, lr=50.0, epochs=500, device=device)
-    assert len(caught) == 1, [str(w.message) for w in caught]  # ours, no overflow warning besides
+    # Ours and no overflow warning besides; a framework's own deprecation notices vary by version
+    # (torch 2.11 adds torch.jit's) and say nothing about the fit.
+    said = [w for w in caught if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    assert len(said) == 1, [str(w.message) for w in said]
     assert got.stop_reason == "diverged"
     assert got.epochs < 500
     assert np.all(np.isfinite(got.losses))
