@@ -1,8 +1,7 @@
 """Flag regressions between two saved runs: exit 1 when a case got slower, by enough and for sure.
 
 The rule (a threshold on the ratio of minima and a Mann–Whitney test) is benchmarks/core/regression.py.
-The output says per case which test passed and which failed. Older files (schema 1) are compared
-on the rounds of their loop clock; the table says so.
+The output says per case which test passed and which failed.
 """
 
 from __future__ import annotations
@@ -65,8 +64,6 @@ def main(args: argparse.Namespace) -> int:
             + ", ".join(only[:5])
             + (" ..." if len(only) > 5 else "")
         )
-    for note in {*old.notes, *new.notes}:
-        print(f"note: {note}")
     bad = sum(v.regression for v in verdicts)
     untested = sum(v.p is None for v in verdicts)
     rule = f"×{args.threshold:g} and p < {args.alpha:g}"

@@ -98,11 +98,6 @@ def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | No
     size = n * d  # the runs measure d = 1; a per-pass epoch reads N·d values
     q: dict[str, dict[int, float]] = {k: {} for k in ("t0", "te", "t0_lo", "te_lo", "t0_hi", "te_hi", "once")}
     for f in fits:
-        if f.cost is None:
-            raise UsageError(
-                f"{f.backend}: this run was saved before t₀ and tₑ were measured (schema 1); "
-                "make a new one with gdbench bench"
-            )
         c = f.cost
         te_known = c.te.resolved  # an unresolved tₑ is anywhere from 0 to its upper end
         for key, value in (

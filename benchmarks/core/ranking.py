@@ -50,10 +50,8 @@ class Ranking:
 
 def cost_of(f: Fit, by: str) -> tuple[float, np.ndarray]:
     """(estimate, bootstrap replicates) of the cost a ranking uses."""
-    if by == "fit" and f.cost is not None:
+    if by == "fit":
         return f.cost.t0.value + FIT_EPOCHS * f.cost.te.value, f.cost.boot_t0 + FIT_EPOCHS * f.cost.boot_te
-    if by == "fit":  # schema 1: no t0, so a fit is its epochs at the measured per-epoch cost
-        return FIT_EPOCHS * f.per_epoch, np.array([FIT_EPOCHS * f.per_epoch])
     return f.per_epoch, f.boot_te()
 
 
@@ -104,8 +102,8 @@ def floor_ratio(run: Run, f: Fit) -> stats.Interval | None:
     if fl is None:
         return None
     if not f.resolved:  # at most tₑ's upper end ÷ the floor
-        return stats.Interval(f.per_epoch / fl.seconds, 0.0, f.te.high / fl.seconds if f.te else math.inf)
-    return stats.ratio(f.per_epoch, fl.seconds, f.boot_te(), fl.boot_or_value())
+        return stats.Interval(f.per_epoch / fl.seconds, 0.0, f.te.high / fl.seconds)
+    return stats.ratio(f.per_epoch, fl.seconds, f.boot_te(), fl.boot)
 
 
 def fastest(run: Run, device: str, dtype: str, n: int, mode: str, kind: str = "per-pass") -> list[Fit]:

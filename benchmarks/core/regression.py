@@ -66,7 +66,7 @@ def case_name(f: Fit) -> str:
 def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
     """Compare one case's rounds at the largest epoch count both runs timed."""
     common = [e for e in sorted(set(old.samples) & set(new.samples)) if old.samples[e] and new.samples[e]]
-    note = "schema 1: loop clock" if 1 in (old.schema, new.schema) else ""
+    note = ""
     if common:
         e = common[-1]
         ratio = min(new.samples[e]) / min(old.samples[e])

@@ -6,9 +6,9 @@ versions, GPU) and a top-level "gdbench" section (sweep, backend availability, f
 
 Schema 2 (the measurement protocol of benchmarks/suite/protocol.py) keeps every round of every
 epoch count under ``extra_info["samples"]``; t0, te and their intervals are recomputed from them
-here (benchmarks/stats.py), so a report never depends on numbers it cannot check. Schema 1 files
-(fixed work, one epoch count) still load: their ``te`` is None, ``per_epoch`` is the old median of
-a whole fit ÷ its epochs, and ``Run.notes`` says what is missing.
+here (benchmarks/core/stats.py), so a report never depends on numbers it cannot check. Schema 1
+files (one epoch count, no t0 or te) are refused here, the one place that reads runs, with a
+one-line error: nothing downstream knows they existed.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Fit:
     mode: str
     epochs: int  # the largest epoch count timed
     rounds: int  # rounds at that count
-    per_epoch: float  # what ranks: te (schema 2), else the old median of a whole fit ÷ epochs
+    per_epoch: float  # what ranks: tₑ's estimate (cost.te.value)
     q1: float  # quartiles of a whole fit at the largest count ÷ its epochs, across rounds
     q3: float
     fit_median: float  # pytest-benchmark's median of the whole call at the largest count
@@ -46,11 +46,10 @@ class Fit:
     mem_bytes: int | None
     mem_method: str | None
     check_err: float
+    cost: stats.Cost  # t0, te with their intervals, from the rounds
     info: dict[str, Any] = field(default_factory=dict)
     allreduce: float | None = None  # median all-reduce seconds per epoch (data-parallel backends)
     samples: dict[int, list[float]] = field(default_factory=dict)  # epoch count -> seconds per round
-    cost: stats.Cost | None = None  # t0, te with intervals (schema 2)
-    schema: int = 2
 
     @property
     def startup(self) -> float:
@@ -60,31 +59,30 @@ class Fit:
     @property
     def one_time(self) -> float:
         """Seconds of the first result beyond a warm fit of the same epochs: compilation, first touch."""
-        warm = self.predict(self.epochs)
-        return self.startup - (warm.value if warm else self.epochs * self.per_epoch)
+        return self.startup - self.predict(self.epochs).value
 
     @property
-    def te(self) -> stats.Interval | None:
-        """Marginal cost per epoch with its interval (None for schema 1)."""
-        return self.cost.te if self.cost else None
+    def te(self) -> stats.Interval:
+        """Marginal cost per epoch with its interval."""
+        return self.cost.te
 
     @property
-    def t0(self) -> stats.Interval | None:
-        """Fixed cost per fit with its interval (None for schema 1)."""
-        return self.cost.t0 if self.cost else None
+    def t0(self) -> stats.Interval:
+        """Fixed cost per fit with its interval."""
+        return self.cost.t0
 
     @property
     def resolved(self) -> bool:
-        """Whether the rounds told tₑ from zero (``stats.Interval.resolved``; schema 1: a positive median)."""
-        return self.te.resolved if self.te is not None else self.per_epoch > 0
+        """Whether the rounds told tₑ from zero (``stats.Interval.resolved``)."""
+        return self.te.resolved
 
-    def predict(self, epochs: float) -> stats.Interval | None:
+    def predict(self, epochs: float) -> stats.Interval:
         """Time of one compiled, warm fit of ``epochs`` epochs: t0 + epochs·te."""
-        return self.cost.predict(epochs) if self.cost else None
+        return self.cost.predict(epochs)
 
     def boot_te(self) -> np.ndarray:
-        """Bootstrap replicates of te (one point, te itself, for schema 1)."""
-        return self.cost.boot_te if self.cost else np.array([self.per_epoch])
+        """Bootstrap replicates of te."""
+        return self.cost.boot_te
 
 
 @dataclass(frozen=True)
@@ -99,11 +97,7 @@ class Floor:
     q3: float
     data_bytes: int
     method: str
-    boot: np.ndarray = field(default_factory=lambda: np.zeros(0))  # replicates of the minimum
-
-    def boot_or_value(self) -> np.ndarray:
-        """Bootstrap replicates of the floor (the value alone for schema 1)."""
-        return self.boot if self.boot.size else np.array([self.seconds])
+    boot: np.ndarray  # bootstrap replicates of the minimum
 
 
 @dataclass(frozen=True)
@@ -128,12 +122,6 @@ class Run:
     traces: list[Trace]
     unavailable: dict[str, str]
     failed: list[dict[str, str]]
-    notes: list[str] = field(default_factory=list)  # what older files lack, said once per file
-
-    @property
-    def schema(self) -> int:
-        """The oldest schema among the merged files."""
-        return min((int(m.get("schema", 1)) for m in self.metas), default=2)
 
     def floor(self, device: str, dtype: str, n: int) -> Floor | None:
         """The memory floor measured for (device, dtype, N), if any."""
@@ -176,15 +164,15 @@ def load(paths: list[Path]) -> Run:
         meta = data.get("gdbench")
         if not isinstance(meta, dict):
             raise UsageError(f"{path} was not written by `gdbench bench` (no 'gdbench' section)")
+        schema = meta.get("schema", 1)  # the first files had no number
+        if schema == 1:
+            raise UsageError(
+                f"{path}: a schema-1 run (gdbench before the measurement protocol: one epoch count, "
+                "no t₀ or tₑ); make a new one with gdbench bench"
+            )
         run.sources.append(Path(path))
         run.machines.append(data.get("machine_info", {}))
-        run.metas.append({**meta, "datetime": data.get("datetime", ""), "schema": meta.get("schema", 1)})
-        if int(meta.get("schema", 1)) < 2:
-            run.notes.append(
-                f"{Path(path).name} is an older run (schema 1: one epoch count, fixed rounds): it has no "
-                "fixed cost t₀, no marginal cost tₑ and no intervals; its 'per epoch' is the median of a "
-                "whole fit ÷ its epochs, so ties cannot be judged and compare uses its loop clock."
-            )
+        run.metas.append({**meta, "datetime": data.get("datetime", "")})
         for name, b in meta.get("backend_info", {}).items():
             if not b.get("available", True):
                 run.unavailable[name] = str(b.get("reason") or "unavailable")
@@ -206,7 +194,8 @@ def _add(
     e, s = bench["extra_info"], bench["stats"]
     kind = e.get("kind")
     if kind == "fit":
-        samples, cost = _samples(e)
+        samples = {int(smp["epochs"]): [float(v) for v in smp["seconds"]] for smp in e["samples"]}
+        cost = stats.fit_cost(samples)
         f = Fit(
             backend=e["backend"],
             kind=e.get("backend_kind", "per-pass"),
@@ -216,7 +205,7 @@ def _add(
             mode=e["mode"],
             epochs=int(e["epochs"]),
             rounds=int(e["rounds"]),
-            per_epoch=cost.te.value if cost else float(e["per_epoch_median_s"]),
+            per_epoch=cost.te.value,
             q1=float(e["per_epoch_q1_s"]),
             q3=float(e["per_epoch_q3_s"]),
             fit_median=float(s["median"]),
@@ -225,22 +214,21 @@ def _add(
             mem_bytes=e.get("mem_peak_bytes"),
             mem_method=e.get("mem_method"),
             check_err=float(e.get("check_err", math.nan)),
+            cost=cost,
             info=dict(e.get("fit_info", {})),
             allreduce=e.get("allreduce_per_epoch_median_s"),
             samples=samples,
-            cost=cost,
-            schema=2 if cost else 1,
         )
         fits[(f.backend, f.device, f.dtype, f.n, f.mode)] = f
     elif kind == "floor":
-        rounds = [float(v) for smp in e.get("samples", []) for v in smp["seconds"]]
-        best, boot = stats.minimum(rounds) if rounds else (None, np.zeros(0))
-        q1, _, q3 = stats.median_quartiles(rounds) if rounds else (float(s["q1"]), 0.0, float(s["q3"]))
+        rounds = [float(v) for smp in e["samples"] for v in smp["seconds"]]
+        best, boot = stats.minimum(rounds)
+        q1, _, q3 = stats.median_quartiles(rounds)
         fl = Floor(
             e["device"],
             e["dtype"],
             int(e["n"]),
-            best.value if best else float(s["min"]),
+            best.value,
             q1,
             q3,
             int(e["data_bytes"]),
@@ -252,10 +240,3 @@ def _add(
         t = Trace(e["backend"], e["device"], int(e["n"]), [float(v) for v in e["epoch_s"]])
         traces[(t.backend, t.device)] = t
 
-
-def _samples(e: dict[str, Any]) -> tuple[dict[int, list[float]], stats.Cost | None]:
-    """Rounds per epoch count and the cost model (schema 2), or the loop clock's rounds (schema 1)."""
-    if "samples" in e:
-        samples = {int(smp["epochs"]): [float(v) for v in smp["seconds"]] for smp in e["samples"]}
-        return samples, stats.fit_cost(samples)
-    return {int(e["epochs"]): [float(v) for v in e.get("loop_s", [])]}, None

@@ -118,12 +118,11 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
     fig, panels, axes = _panels(run, device)
     for ax, dtype, mode in panels:
         for b, fits in _series(run, device, dtype, mode):
-            ok = [f for f in fits if f.te is None or f.te.resolved]
+            ok = [f for f in fits if f.resolved]
             n = [f.n for f in ok]
             t = np.array([f.per_epoch for f in ok])
-            # te's 95 % bootstrap interval; schema-1 files have none, so their IQR over rounds stands in
-            lo = np.array([f.te.low if f.te else f.q1 for f in ok])
-            hi = np.array([f.te.high if f.te else f.q3 for f in ok])
+            lo = np.array([f.te.low for f in ok])  # tₑ's 95 % bootstrap interval
+            hi = np.array([f.te.high for f in ok])
             algorithmic = fits[0].kind == "algorithmic"
             ax.errorbar(
                 n,
@@ -136,8 +135,8 @@ def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
                 linewidth=1.4,
                 **style[b],
             )
-            gone = [f for f in fits if f.te is not None and not f.te.resolved]
-            _unresolved(ax, [f.n for f in gone], [f.te.high for f in gone if f.te])
+            gone = [f for f in fits if not f.resolved]
+            _unresolved(ax, [f.n for f in gone], [f.te.high for f in gone])
         floors = sorted((f for f in run.floors if f.device == device and f.dtype == dtype), key=lambda f: f.n)
         if floors:
             ax.plot(
@@ -161,7 +160,7 @@ def ratio_to_floor(run: Run, device: str, path: Path) -> Path:
             pts = [(f, fl.seconds) for f in fits if (fl := run.floor(device, dtype, f.n)) is not None]
             if not pts:
                 continue
-            ok = [(f.n, f.per_epoch / s) for f, s in pts if f.te is None or f.te.resolved]
+            ok = [(f.n, f.per_epoch / s) for f, s in pts if f.resolved]
             algorithmic = pts[0][0].kind == "algorithmic"
             ax.plot(
                 [p[0] for p in ok],
@@ -171,7 +170,7 @@ def ratio_to_floor(run: Run, device: str, path: Path) -> Path:
                 linestyle=":" if algorithmic else "-",
                 **style[b],
             )
-            gone = [(f.n, f.te.high / s) for f, s in pts if f.te is not None and not f.te.resolved]
+            gone = [(f.n, f.te.high / s) for f, s in pts if not f.resolved]
             _unresolved(ax, [g[0] for g in gone], [g[1] for g in gone])
         ax.axhline(1.0, color="k", linestyle="--", linewidth=2, label="memory floor (ratio 1)")
     title = f"Distance from the memory floor on {device}: dispatch-bound where high, bandwidth-bound near 1"

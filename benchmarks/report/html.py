@@ -97,8 +97,8 @@ def _recommendations(run: Run) -> str:
                         rows.append(
                             [device, dtype, MODE_TEXT[mode], (fmt_n(n), n),
                              "tₑ" if by == "te" else f"t₀ + {FIT_EPOCHS}·tₑ", pick,
-                             (fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch), f.per_epoch),
-                             (fmt_t_ci(pred) if pred else "n/a", pred.value if pred else float("inf")),
+                             (fmt_t_ci(f.te), f.per_epoch),
+                             (fmt_t_ci(pred), pred.value),
                              (fmt_ci(fl) if fl else "n/a", fl.value if fl else float("inf")), runner]
                         )  # fmt: skip
     head = ["device", "dtype", "mode", "N", "ranked by", "recommended (ties named together)",
@@ -111,8 +111,8 @@ def _case_row(run: Run, f: Fit, ratio: Any) -> list[Cell]:
     fl = floor_ratio(run, f)
     return [
         f"`{f.backend}`" + (" (algorithmic)" if f.kind == "algorithmic" else ""),
-        (fmt_t_ci(f.te) if f.te else f"{fmt_t(f.per_epoch)} (median)", f.per_epoch),
-        (fmt_t_ci(f.t0), f.t0.value) if f.t0 else ("n/a", float("inf")),
+        (fmt_t_ci(f.te), f.per_epoch),
+        (fmt_t_ci(f.t0), f.t0.value),
         (fmt_ci(ratio), ratio.value) if ratio is not None else ("-", float("inf")),
         (f"{fl.value:.3g}", fl.value) if fl else ("n/a", float("inf")),
         _t(f.fit_median),

@@ -70,7 +70,7 @@ def header(run: Run) -> list[str]:
             "minimum (see How this was measured).",
             "",
         ]
-    return lines + [f"> **Older file.** {note}" for note in run.notes] + ([""] if run.notes else [])
+    return lines
 
 
 def render(
@@ -166,12 +166,12 @@ def _headline(run: Run) -> list[str]:
                         MODE_TEXT[mode],
                         fmt_n(n),
                         ("tie: " if r.tie else "") + ", ".join(f"`{b}`" for b in r.names()),
-                        fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch),
-                        fmt_t(f.t0.value) if f.t0 else "n/a",
+                        fmt_t_ci(f.te),
+                        fmt_t(f.t0.value),
                         fmt_ci(fl) if fl else "n/a",
                         f"{tut[0].per_epoch / f.per_epoch:.3g}×" if tut else "n/a",
                         f"`{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 else "-",
-                        fmt_t(pred.value) if pred else "n/a",
+                        fmt_t(pred.value),
                         fmt_t(f.startup),
                     ]
                 )
@@ -227,8 +227,8 @@ def _row(run: Run, f: Fit, vs_best: Any) -> list[str]:
     fl = floor_ratio(run, f)
     return [
         name,
-        fmt_t_ci(f.te) if f.te else f"{fmt_t(f.per_epoch)} (median)",
-        fmt_t_ci(f.t0) if f.t0 else "n/a",
+        fmt_t_ci(f.te),
+        fmt_t_ci(f.t0),
         f"{f.cost.residual:.1%}" if f.cost else "n/a",
         fmt_ci(vs_best) if vs_best is not None else "-",
         f"{fl.value:.3g}" if fl else "n/a",

@@ -75,15 +75,11 @@ def method(run: Run) -> list[str]:
     counts = "; ".join(
         f"N = {fmt_n(int(n))}: {', '.join(map(str, c))}" for n, c in meta.get("epoch_counts", {}).items()
     )
-    passes = (
-        f"This run: {proto['passes']} passes in {proto['seconds']:.0f} s, stopped by {proto['stopped']}."
-        if proto
-        else "This file predates the protocol (schema 1): one epoch count, its rounds in one block."
-    )
+    passes = f"This run: {proto['passes']} passes in {proto['seconds']:.0f} s, stopped by {proto['stopped']}."
     tw = meta.get("trace_work", {})
     env = ", ".join(f"{k}={v}" for k, v in g.get("env", {}).items() if v)
     text = METHOD.format(
-        counts=counts or "one count per N (schema 1)",
+        counts=counts,
         lr=meta.get("lr"),
         passes=passes,
         min_passes=pol["min_passes"],

@@ -50,7 +50,7 @@ def _hover(run: Run, f: Fit) -> str:
     return "<br>".join(
         [
             f"<b>{_label(f)}</b> · N = {fmt_n(f.n)}",
-            f"tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch) + ' (median, no interval)'}"
+            f"tₑ = {fmt_t_ci(f.te)}"
             + (" — unresolved: drawn at its upper end" if _unresolved(f) else ""),
             f"t₀ = {fmt_t_ci(f.t0)}",
             f"× floor = {fl.value:.3g} ({fl.low:.3g}–{fl.high:.3g})" if fl else "× floor: not measured",
@@ -61,7 +61,7 @@ def _hover(run: Run, f: Fit) -> str:
 
 def _unresolved(f: Fit) -> bool:
     """A tₑ whose interval reaches 0: drawn at its upper end as a hollow ▽, with no bar."""
-    return f.te is not None and not f.te.resolved
+    return not f.resolved
 
 
 def _symbols(fits: list[Fit]) -> list[str]:
@@ -75,9 +75,9 @@ def per_epoch(run: Run, device: str, dtype: str, mode: str) -> go.Figure:
         fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
         if not fits:
             continue
-        y = [f.te.high if f.te and _unresolved(f) else f.per_epoch for f in fits]
-        lo = [0.0 if _unresolved(f) else f.per_epoch - (f.te.low if f.te else f.q1) for f in fits]
-        hi = [0.0 if _unresolved(f) else (f.te.high if f.te else f.q3) - f.per_epoch for f in fits]
+        y = [f.te.high if _unresolved(f) else f.per_epoch for f in fits]
+        lo = [0.0 if _unresolved(f) else f.per_epoch - f.te.low for f in fits]
+        hi = [0.0 if _unresolved(f) else f.te.high - f.per_epoch for f in fits]
         fig.add_trace(
             go.Scatter(
                 x=[f.n for f in fits],

@@ -46,7 +46,7 @@ def choose(run: Run, device: str) -> list[str]:
             runner = (
                 f", next `{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 and not r.tie else ""
             )
-            if f.te is not None and not f.te.resolved:
+            if not f.resolved:
                 parts.append(
                     f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te)}: not resolved, its interval reaches zero (the "
                     "rounds were too noisy to separate the epochs from the fixed cost; run on a quieter "
@@ -54,7 +54,7 @@ def choose(run: Run, device: str) -> list[str]:
                 )
                 continue
             parts.append(
-                f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te) if f.te else fmt_t(f.per_epoch)}"
+                f"at N = {fmt_n(n)} tₑ = {fmt_t_ci(f.te)}"
                 + (f", {fl.value:.3g}× the memory floor" if fl else "")
                 + (
                     f", {tut[0].per_epoch / f.per_epoch:.3g}× faster than the tutorial's {TUTORIAL}"
@@ -77,8 +77,7 @@ def choose(run: Run, device: str) -> list[str]:
                     f"- **For one fit of {FIT_EPOCHS} epochs at N = {fmt_n(n)}** (the tutorial's budget, "
                     f"where the fixed cost per fit t₀ counts too), ranked by t₀ + {FIT_EPOCHS}·tₑ: "
                     + (f"tie within noise: {names(short.leaders)}" if short.tie else f"`{f.backend}`")
-                    + (f", {fmt_t_ci(pred)} per fit" if pred else "")
-                    + (f" (t₀ = {fmt_t(f.t0.value)})" if f.t0 else "")
+                    + f", {fmt_t_ci(pred)} per fit (t₀ = {fmt_t(f.t0.value)})"
                     + "."
                 )
         once = _one_off(run, first.fits[0], device, dtype)

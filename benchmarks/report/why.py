@@ -76,7 +76,7 @@ def _algorithmic(run: Run, device: str, dtype: str, name: str) -> str:
     """One line on a backend whose epochs do not read the data: where it wins and where it does not."""
     parts = []
     for f in sorted(run.select(backend=name, device=device, dtype=dtype, mode="nohist"), key=lambda f: f.n):
-        if f.te is not None and not f.te.resolved:  # a few µs under a pass of milliseconds
+        if not f.resolved:  # a few µs under a pass of milliseconds
             parts.append(f"at most {fmt_t(f.te.high)} at N = {fmt_n(f.n)} (unresolved: interval reaches 0)")
             continue
         best = fastest(run, device, dtype, f.n, "nohist")

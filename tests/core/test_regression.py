@@ -134,13 +134,6 @@ def test_a_case_without_rounds_is_a_usage_error():
         regression.judge(case(), empty, 1.25, 0.01)
 
 
-def test_schema_1_cases_are_named_as_such():
-    old = dataclasses.replace(case(), schema=1)
-    v = regression.judge(old, case(seed=99), 1.25, 0.01)
-    assert v.note == "schema 1: loop clock" and v.status(1.25, 0.01).endswith(" (schema 1: loop clock)")
-    assert regression.judge(case(), dataclasses.replace(case(), schema=1), 1.25, 0.01).note
-
-
 def test_compare_matches_cases_by_key_and_puts_the_slowest_change_first():
     old = run_of(case("a"), case("b"), case("c", n=1000))
     new = run_of(case("a", scale=1.4, seed=98), case("b", scale=3.0, seed=99), case("d"))
@@ -189,13 +182,6 @@ def test_main_lists_at_most_five_cases_found_in_one_run_only(monkeypatch):
     rc, out = _main(old, run_of(case("a", seed=99)), monkeypatch)
     listed = next(line for line in out.splitlines() if "only one run" in line)
     assert rc == 0 and listed.startswith("6 case(s)") and listed.endswith(" ...") and listed.count("x") == 5
-
-
-def test_main_passes_the_runs_notes_on(monkeypatch):
-    old = run_of(case("a"))
-    old.notes.append("older run (schema 1)")
-    rc, out = _main(old, run_of(case("a", seed=99)), monkeypatch)
-    assert rc == 0 and "note: older run (schema 1)" in out.splitlines()
 
 
 @pytest.mark.parametrize(

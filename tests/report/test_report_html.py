@@ -21,7 +21,6 @@ from benchmarks.report import html, scope
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run: sizes 100 and 10⁴, both dtypes, cpu
-OLD_FIXTURE = DATA / "bench_small.json"  # schema 1
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +77,6 @@ def test_borrowed_section_names_its_source_date_and_machine():
     line = scope.source(Path("/x/results/scaling/scaling.json"), data)
     assert "`scaling/scaling.json`" in line and "2026-11-30 06:09" in line and "2 cores, Linux-x" in line
     assert "not part of this run" in line
-
-
-def test_older_file_renders_with_its_note(tmp_path):
-    text = html.write(load([OLD_FIXTURE]), tmp_path / "report.html").read_text()
-    assert "Older file." in text and "Plotly.newPlot" in text
 
 
 def test_page_carries_the_limit_table_and_the_sections_it_is_given(tmp_path):

@@ -1,0 +1,57 @@
+"""Reading saved runs (benchmarks/core/results.py): the one place that knows what a run file holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.core.files import UsageError
+from benchmarks.core.results import load
+from tests.support.cli import gdbench
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "bench_v2.json"  # schema 2
+
+
+def _older(tmp_path: Path, schema: int | None) -> Path:
+    """The fixture as gdbench wrote runs before the measurement protocol: schema 1, or no number at all."""
+    data = json.loads(FIXTURE.read_text())
+    if schema is None:
+        del data["gdbench"]["schema"]
+    else:
+        data["gdbench"]["schema"] = schema
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("schema", [1, None])
+def test_a_schema_1_run_is_refused_in_one_line_naming_its_version(tmp_path, schema):
+    path = _older(tmp_path, schema)
+    with pytest.raises(UsageError) as e:
+        load([FIXTURE, path])  # also when merged with a current run
+    said = str(e.value)
+    assert said.startswith(f"{path}: a schema-1 run") and "make a new one with gdbench bench" in said
+    assert "\n" not in said
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "choose"])
+def test_every_command_that_reads_runs_refuses_a_schema_1_run_and_writes_nothing(tmp_path, command):
+    path = _older(tmp_path, 1)
+    out = tmp_path / "out"
+    argv = {
+        "report": ["report", str(path), "--out", str(out)],
+        "compare": ["compare", str(FIXTURE), str(path)],
+        "choose": ["choose", "--size", "1e4", "--epochs", "100", "--runs", str(path)],
+    }[command]
+    rc, stdout, err = gdbench(*argv)
+    assert rc == 2 and err.startswith(f"gdbench: error: {path}: a schema-1 run") and stdout == ""
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_current_run_loads_its_cost_model_from_the_rounds():
+    run = load([FIXTURE])
+    assert run.fits and all(f.te.value == f.per_epoch for f in run.fits)
+    assert all(f.samples and min(f.samples) < max(f.samples) for f in run.fits)  # several epoch counts
+    assert all(fl.boot.size > 0 for fl in run.floors)
