@@ -215,7 +215,10 @@ def main(args: argparse.Namespace) -> int:
     from benchmarks.suite.merge import merge  # needs pytest-benchmark, checked just above
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    env = cases.thread_env(args.threads, os.environ)
+    # The suite is a pytest session of its own, never an xdist worker (as when a test runs this
+    # under pytest -n): pytest-benchmark, seeing a worker's variables, would disable itself.
+    ours = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    env = cases.thread_env(args.threads, ours)
     print(
         f"gdbench bench: {'quick' if args.quick else 'full'} sweep, {args.threads} thread(s), -> {path}",
         flush=True,

@@ -354,6 +354,12 @@ def record(bench: Bench, seconds: list[float]) -> None:
     measures first, then replays the rounds through ``pedantic`` (its public API), whose timer,
     ``perf_counter_replay``, reads each round's seconds back instead of timing the no-op target.
     """
+    if getattr(bench, "disabled", False):
+        bench.has_error = True
+        raise RuntimeError(
+            "pytest-benchmark is disabled here (--benchmark-disable, or inside a pytest-xdist worker): "
+            "it would save none of the rounds"
+        )
     _STAMPS.clear()
     for s in seconds:
         _STAMPS.extend((0.0, s))
@@ -362,7 +368,7 @@ def record(bench: Bench, seconds: list[float]) -> None:
         unread = len(_STAMPS) // 2
     finally:
         _STAMPS.clear()
-    if unread and not getattr(bench, "disabled", False):  # --benchmark-disable reads none, saves none
+    if unread:
         bench.has_error = True  # pedantic timed _nothing with another timer: keep that out of the JSON
         raise RuntimeError(
             f"pytest-benchmark read {len(seconds) - unread} of {len(seconds)} rounds: the test needs "

@@ -123,6 +123,7 @@ class FakeBench:
         self.group: str | None = None
         self.extra_info: dict[str, Any] = {}
         self.has_error = False
+        self.disabled = False
         self.timer = timer
         self.seconds: list[float] = []
 
@@ -269,6 +270,11 @@ def test_rounds_reach_pytest_benchmark_only_through_the_replaying_timer():
     assert bench.has_error  # pytest-benchmark then leaves them out of the JSON
     with pytest.raises(RuntimeError, match="no round queued"):  # and nothing is left queued
         runners.perf_counter_replay()
+    bench = FakeBench()
+    bench.disabled = True  # --benchmark-disable, or a pytest-xdist worker: it would save nothing
+    with pytest.raises(RuntimeError, match="pytest-benchmark is disabled"):
+        runners.record(bench, [1.0])
+    assert bench.has_error and not bench.seconds
 
 
 def test_reference_is_the_iterate_every_backend_reaches():
