@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Appends "(default: …)" only where the help does not already say it and there is one to show."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:

@@ -1,6 +1,6 @@
 """Check each backend's loss_and_grad against a float64 oracle, on easy and hard problems.
 
-The oracle (``benchmarks.oracle``) is the hand-derived loss and gradient with every sum taken by
+The oracle (``benchmarks.core.oracle``) is the hand-derived loss and gradient with every sum taken by
 math.fsum, and each value is judged against a tolerance scaled to the terms it is made of, so
 float64 rounding passes on any data while a real slip fails. Central finite differences check
 the oracle in turn on the well-conditioned seeded problems: the loss is quadratic, so they are

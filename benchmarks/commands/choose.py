@@ -1,6 +1,6 @@
 """Which backend for my job, how long will it take, and how sure is that? Answered from saved runs.
 
-The command around the cost model of benchmarks/predict.py: it finds the runs (the newest full
+The command around the cost model of benchmarks/core/costmodel.py: it finds the runs (the newest full
 run in the results folder by default, benchmarks/core/paths.py), counts the epochs a --tol job
 needs on the user's data, measures the leading candidates at exactly N on --measure, and prints
 the ranked table or JSON.

@@ -3,7 +3,7 @@
 Exit status 0 when every backend agrees with the float64 reference (numpy-closed), 1 when one
 disagrees, diverges or fails, 2 when the results could not be saved (they are printed first).
 Everything shown is saved to run.json, and the figures are drawn
-from that file alone (``python -m benchmarks.report.tutorial run.json`` redraws them).
+from that file alone (``gdbench figures run.json`` redraws them).
 """
 
 from __future__ import annotations

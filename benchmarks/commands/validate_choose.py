@@ -6,7 +6,7 @@ For each job (N, E, dtype) below, sizes between the grid points and epoch counts
 suite's, it predicts every backend's time from the saved run, then times the top three as a user
 would run the job: a fresh process (frameworks imported and warmed up on a tiny size, as the suite
 does), then prepare and one fit of E epochs from the init, compilation included. Each is timed
-in ``REPEATS`` fresh processes and the fastest kept (noise only adds time). The JSON it writes is
+in two fresh processes (REPEATS) and the fastest kept (noise only adds time). The JSON it writes is
 what REPORT.md's "Predictions checked" section shows.
 """
 

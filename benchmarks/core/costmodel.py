@@ -1,6 +1,6 @@
 """The cost model behind `gdbench choose`: a job's time per backend, with its interval, from saved runs.
 
-Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchmarks/stats.py). For a
+Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchmarks/core/stats.py). For a
 job of E epochs at size N this predicts, per backend, the one-time cost (prepare and compilation,
 as measured: a first result less a warm fit of the same epochs) plus t₀ + E·tₑ, interpolating
 each quantity between the measured sizes on log-log axes. Its interval carries the intervals'

@@ -16,9 +16,15 @@ def fmt_ci(i: stats.Interval, unit: str = "×") -> str:
 
 
 def fmt_t_ci(i: stats.Interval | None) -> str:
-    """Seconds with the interval, e.g. 3.5 µs (3.4–3.7 µs)."""
+    """Seconds with the interval, e.g. 3.5 µs (3.4–3.7 µs); "≤ 3.7 µs" when it is not resolved.
+
+    Unresolved (``stats.Interval.resolved``, the one rule): the data could not tell the cost from
+    zero, so its point value, maybe negative, means nothing and only the upper end is shown.
+    """
     if i is None:
         return "n/a"
+    if not i.resolved:
+        return f"≤ {fmt_t(i.high)} (unresolved)"
     return f"{fmt_t(i.value)} ({fmt_t(i.low)}–{fmt_t(i.high)})"
 
 

@@ -1,6 +1,6 @@
 """Rankings read off a Run: fastest per regime (or a tie), ratios to the fastest and the floor.
 
-Every ranking is by the minimum-based marginal cost per epoch tₑ (benchmarks/stats.py), with the
+Every ranking is by the minimum-based marginal cost per epoch tₑ (benchmarks/core/stats.py), with the
 ratio of each backend to the fastest given a bootstrap interval: backends whose ratio cannot be
 told from 1 (interval reaching below 1 + stats.RESOLUTION) are a tie within noise, named together.
 A second ranking, by the predicted time of one fit of ``FIT_EPOCHS`` epochs (t₀ + E·tₑ), answers

@@ -161,13 +161,14 @@ def minimum(rounds: Sequence[float], boot: int = BOOT, seed: int = SEED) -> tupl
 def ratio(num: float, den: float, boot_num: np.ndarray, boot_den: np.ndarray) -> Interval:
     """num/den with the interval of the ratio of independent bootstrap replicates.
 
-    A cost is positive; a replicate at or below zero (a line whose slope noise swamped) says the
-    rounds could not resolve it, so such a ratio is unbounded: its interval reaches 0 to inf.
+    A cost is positive. A denominator at or below zero in any replicate (a line whose slope noise
+    swamped) leaves the ratio unbounded: its interval reaches 0 to inf. A numerator replicate at or
+    below zero only pulls the lower end down, to zero or below: the ratio is then unresolved by the
+    one rule (``Interval.resolved``) and shown as its upper end, which still says something.
     """
     if den <= 0 or num <= 0:
         return Interval(num / den if den > 0 else math.inf, 0.0, math.inf)
-    good = (boot_num > 0) & (boot_den > 0)
-    if not good.all():
+    if not (boot_den > 0).all():
         return Interval(num / den, 0.0, math.inf)
     return _interval(num / den, boot_num / boot_den)
 

@@ -5,7 +5,7 @@ timed in one block: the scheduler makes *passes* over the whole sweep, and in ea
 every group (device, N, dtype) once, its memory floor and its cases (both modes) in a fresh
 random order, one round per epoch count each (repeated within the visit while it stays under the
 policy's ``visit_s``: cheap cases get many). A slow period therefore stretches a few rounds of
-many cases instead of every round of a few, and the minimum (``benchmarks/stats.py``) sees
+many cases instead of every round of a few, and the minimum (``benchmarks/core/stats.py``) sees
 through it; the floor is sampled over the same span as the fits it is the bar for.
 
 Work is sized by precision: after ``min_passes`` a case whose te interval is narrower than the

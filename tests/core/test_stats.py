@@ -214,3 +214,19 @@ def test_an_unresolved_te_is_drawn_at_its_upper_end_in_the_pages_figures():
     assert flat.te is not None and list(trace.y) == [flat.te.high, sloped.per_epoch]
     assert list(trace.marker.symbol) == ["triangle-down-open", "circle"]
     assert trace.error_y.array[0] == 0 and "unresolved" in trace.hovertext[0]
+
+
+def test_a_ratio_whose_numerator_replicates_reach_zero_is_unresolved_but_keeps_its_upper_end():
+    boot_num = np.array([-1.0, 2.0, 3.0, 4.0] * 25)  # a resolved-looking point, some replicates ≤ 0
+    r = stats.ratio(2.5, 1.0, boot_num, np.full(100, 1.0))
+    assert not r.resolved and math.isfinite(r.high) and r.high >= 4.0
+    assert stats.ratio(2.5, 1.0, np.full(100, 2.5), np.array([1.0] * 99 + [-1.0])) == stats.Interval(
+        2.5, 0.0, math.inf
+    )  # a denominator that may be zero leaves it unbounded
+
+
+def test_an_unresolved_time_is_written_as_its_upper_end_never_as_a_negative_time():
+    from benchmarks.core.fmt import fmt_t, fmt_t_ci
+
+    assert fmt_t_ci(stats.Interval(-2.3e-4, -7.28e-4, 2.69e-4)) == f"≤ {fmt_t(2.69e-4)} (unresolved)"
+    assert fmt_t_ci(stats.Interval(3.5e-6, 3.4e-6, 3.7e-6)) == f"{fmt_t(3.5e-6)} ({fmt_t(3.4e-6)}–{fmt_t(3.7e-6)})"

@@ -1,7 +1,7 @@
 """Properties of every backend on random designs, ill-conditioned ones included (hypothesis).
 
 For any design and point: the loss is >= 0 and, with every gradient component, within the
-term-scaled tolerance of ``benchmarks.oracle`` (math.fsum of float64 residuals); and no fit
+term-scaled tolerance of ``benchmarks.core.oracle`` (math.fsum of float64 residuals); and no fit
 reports stop_reason="tol" at parameters whose loss the direct sum puts above tol.
 
 Runs are derandomized, so ``make test`` sees the same examples every time; set
