@@ -351,7 +351,8 @@ def test_readme_and_tutorial_figures_cover_every_backend():
     readme = (ROOT / "README.md").read_text()
     n = len(impls.backend_names())
     assert f"verdict: every backend agrees ({n} of {n})" in readme
-    assert f"(one row per backend: {n} here)" in readme
+    assert f"({n} rows, one per backend)" in readme
+    assert all(f"| `{name}` |" in readme for name in impls.backend_names())  # the backends table
     run = json.loads((ROOT / "results" / "tutorial" / "run.json").read_text())
     assert [r["backend"] for r in run["results"]] == impls.backend_names()  # the figures are drawn from it
     lines = readme.splitlines()
