@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import impls
-from benchmarks.core import sweep as cases
+from benchmarks.core import sweep
 from benchmarks.core.files import UsageError, atomic_write_json, out_dir
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.suite.machine import cpu_busy
@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help=f"sizes {','.join(map(cases.size_label, cases.QUICK_SIZES))}, float64, few rounds: < 1 min",
+        help=f"sizes {','.join(map(sweep.size_label, sweep.QUICK_SIZES))}, float64, few rounds: < 1 min",
     )
     p.add_argument(
         "--backends", default="", help="comma-separated backend names (default: every registered one)"
@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threads",
         type=int,
-        default=cases.default_threads(),
+        default=sweep.default_threads(),
         help="threads for every framework (OpenMP, BLAS, torch, XLA via CPU affinity)",
     )
     p.add_argument(
@@ -61,7 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="seconds the measurement aims to end within; passes stop early once every case is precise "
-        f"(default: {cases.policy(True).budget_s:.0f} quick, {cases.policy(False).budget_s:.0f} full)",
+        f"(default: {sweep.policy(True).budget_s:.0f} quick, {sweep.policy(False).budget_s:.0f} full)",
     )
     p.add_argument(
         "--processes",
@@ -90,14 +90,14 @@ def _choose(text: str, valid: list[str] | tuple[str, ...], what: str) -> list[st
 
 def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     """The child pytest's command line, after validating the selection (UsageError when bad)."""
-    variants = [name for name, s in cases.SPECS.items() if s.base]  # e.g. torch-ddp-2
+    variants = [name for name, s in sweep.SPECS.items() if s.base]  # e.g. torch-ddp-2
     backends = _choose(args.backends, impls.backend_names() + variants, "backend(s)")
     try:
-        sizes = [cases.parse_size(s) for s in _csv(args.sizes)]
+        sizes = [sweep.parse_size(s) for s in _csv(args.sizes)]
     except ValueError as e:
         raise UsageError(f"bad --sizes {args.sizes!r}: {e}") from None
     dtypes = _choose(args.dtypes, impls.DTYPES, "dtype(s)")
-    modes = _choose(args.modes, cases.MODES, "mode(s)")
+    modes = _choose(args.modes, sweep.MODES, "mode(s)")
     devices = _choose(args.devices, ("cpu", "cuda"), "device(s)")
     if args.threads < 1:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
@@ -124,7 +124,7 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         "--gd-modes=" + ",".join(modes),
         "--gd-devices=" + ",".join(devices),
     ]
-    budget = args.budget if args.budget is not None else cases.policy(args.quick).budget_s
+    budget = args.budget if args.budget is not None else sweep.policy(args.quick).budget_s
     cmd.append(f"--gd-budget={budget / processes(args)}")  # the processes share the budget
     return [*cmd, "--gd-quick"] if args.quick else cmd
 
@@ -138,20 +138,20 @@ def processes(args: argparse.Namespace) -> int:
 def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:
     """UsageError when the selection holds no fit case (a backend benched only at other sizes)."""
     names = backends or impls.backend_names()
-    sizes = sizes or list(cases.QUICK_SIZES if quick else cases.SIZES)
-    if any(cases.spec(v).runs_at(n) for v in cases.expand(names) for n in sizes):
+    sizes = sizes or list(sweep.QUICK_SIZES if quick else sweep.SIZES)
+    if any(sweep.spec(v).runs_at(n) for v in sweep.expand(names) for n in sizes):
         return
     where = []
     for name in names:
-        only = sorted({n for v in cases.expand([name]) for n in (cases.spec(v).sizes or ())})
-        where.append(f"{name} only at N = {', '.join(map(cases.size_label, only))}")
-    picked = ", ".join(map(cases.size_label, sizes))
+        only = sorted({n for v in sweep.expand([name]) for n in (sweep.spec(v).sizes or ())})
+        where.append(f"{name} only at N = {', '.join(map(sweep.size_label, only))}")
+    picked = ", ".join(map(sweep.size_label, sizes))
     raise UsageError(f"no case to run at N = {picked}: {'; '.join(where)} (choose --sizes among those)")
 
 
 def check_cuda(backends: list[str]) -> None:
     """UsageError when --devices cuda is asked for and no selected backend can use a GPU here."""
-    bases = dict.fromkeys(cases.spec(v).base or v for v in cases.expand(backends or impls.backend_names()))
+    bases = dict.fromkeys(sweep.spec(v).base or v for v in sweep.expand(backends or impls.backend_names()))
     usable: set[str] = set()
     for name in bases:
         try:
@@ -218,7 +218,7 @@ def main(args: argparse.Namespace) -> int:
     # The suite is a pytest session of its own, never an xdist worker (as when a test runs this
     # under pytest -n): pytest-benchmark, seeing a worker's variables, would disable itself.
     ours = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
-    env = cases.thread_env(args.threads, ours)
+    env = sweep.thread_env(args.threads, ours)
     print(
         f"gdbench bench: {'quick' if args.quick else 'full'} sweep, {args.threads} thread(s), -> {path}",
         flush=True,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.core import sweep as cases
+from benchmarks.core import sweep
 from benchmarks.suite import harness, runners, trace
 from benchmarks.suite.harness import built
 
@@ -57,10 +57,10 @@ def test_fit(
     _report(benchmark, runner, runner.case.group)
 
 
-def test_trace(benchmark: Any, sweep: dict[str, Any], device: str, backend_name: str) -> None:
+def test_trace(benchmark: Any, session_grid: dict[str, Any], device: str, backend_name: str) -> None:
     """Time per epoch against the epoch index, at a small N where dispatch dominates."""
     backend = _backend(backend_name, device)
     if not trace.traceable(backend):
         pytest.skip(f"{backend_name} has no Python-level epoch function to time")
-    work = cases.trace_work(sweep["quick"])
-    trace.run_trace(benchmark, backend, backend_name, cases.TRACE_N, device, work)
+    work = sweep.trace_work(session_grid["quick"])
+    trace.run_trace(benchmark, backend, backend_name, sweep.TRACE_N, device, work)

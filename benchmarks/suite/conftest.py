@@ -26,7 +26,7 @@ if hasattr(os, "sched_setaffinity") and len(usable_cpus()) > THREADS:
 import pytest  # noqa: E402
 
 import impls  # noqa: E402
-from benchmarks.core import sweep as cases  # noqa: E402
+from benchmarks.core import sweep  # noqa: E402
 from benchmarks.suite import floor, protocol  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
@@ -55,30 +55,30 @@ def _csv(config: pytest.Config, name: str) -> list[str]:
 def grid(config: pytest.Config) -> dict[str, Any]:
     """The selected backends, sizes, dtypes, devices and modes, in the order they run."""
     quick = bool(config.getoption("gd_quick"))
-    backends = cases.expand(_csv(config, "gd_backends") or impls.backend_names())
-    sizes = [cases.parse_size(s) for s in _csv(config, "gd_sizes")] or list(
-        cases.QUICK_SIZES if quick else cases.SIZES
+    backends = sweep.expand(_csv(config, "gd_backends") or impls.backend_names())
+    sizes = [sweep.parse_size(s) for s in _csv(config, "gd_sizes")] or list(
+        sweep.QUICK_SIZES if quick else sweep.SIZES
     )
-    dtypes = _csv(config, "gd_dtypes") or list(cases.QUICK_DTYPES if quick else cases.DTYPES)
+    dtypes = _csv(config, "gd_dtypes") or list(sweep.QUICK_DTYPES if quick else sweep.DTYPES)
     devices = _csv(config, "gd_devices")
     if not devices:
         seen = {d for name in backends if built(name)[0] is not None for d in built(name)[0].devices()}
         devices = ["cpu"] + (["cuda"] if "cuda" in seen else [])
     return {
         "quick": quick,
-        "budget": float(config.getoption("gd_budget") or cases.policy(quick).budget_s),
+        "budget": float(config.getoption("gd_budget") or sweep.policy(quick).budget_s),
         "backends": backends,
         "sizes": sorted(set(sizes)),
         "dtypes": dtypes,
         "devices": devices,
-        "modes": _csv(config, "gd_modes") or list(cases.MODES),
+        "modes": _csv(config, "gd_modes") or list(sweep.MODES),
     }
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise the three kinds of case over the grid; ids read like the groups."""
     g = grid(metafunc.config)
-    label = cases.size_label
+    label = sweep.size_label
     kind = metafunc.function.__name__
     if kind == "test_floor":
         rows = [(d, t, n) for d in g["devices"] for n in g["sizes"] for t in g["dtypes"]]
@@ -92,12 +92,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for t in g["dtypes"]
             for m in g["modes"]
             for b in g["backends"]
-            if cases.spec(b).runs_at(n)
+            if sweep.spec(b).runs_at(n)
         ]
         ids = [f"{d}-{t}-N{label(n)}-{m}-{b}" for d, t, n, m, b in rows2]
         metafunc.parametrize(("device", "dtype", "n", "mode", "backend_name"), rows2, ids=ids)
     elif kind == "test_trace":
-        rows3 = [(d, b) for d in g["devices"] for b in g["backends"] if cases.spec(b).trace]
+        rows3 = [(d, b) for d in g["devices"] for b in g["backends"] if sweep.spec(b).trace]
         metafunc.parametrize(("device", "backend_name"), rows3, ids=[f"{d}-{b}" for d, b in rows3])
 
 
@@ -116,14 +116,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def sweep(request: pytest.FixtureRequest) -> dict[str, Any]:
+def session_grid(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The grid this session runs (quick or full, sizes, dtypes...)."""
     return grid(request.config)
 
 
 def _selected(g: dict[str, Any]) -> list[str]:
     """Backends with at least one case in the grid (a data-parallel variant needs one of its sizes)."""
-    return [b for b in g["backends"] if any(cases.spec(b).runs_at(n) for n in g["sizes"])]
+    return [b for b in g["backends"] if any(sweep.spec(b).runs_at(n) for n in g["sizes"])]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -170,9 +170,9 @@ def _log(config: pytest.Config) -> Any:
     return log
 
 
-def _policy(g: dict[str, Any]) -> cases.Policy:
+def _policy(g: dict[str, Any]) -> sweep.Policy:
     """The quick or full policy, with the selected budget."""
-    return replace(cases.policy(g["quick"]), budget_s=g["budget"])
+    return replace(sweep.policy(g["quick"]), budget_s=g["budget"])
 
 
 def _groups(g: dict[str, Any]) -> list[protocol.Group]:
@@ -181,18 +181,18 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
     for device in g["devices"]:
         for n in g["sizes"]:
             for dtype in g["dtypes"]:
-                counts = cases.epoch_counts(n)
+                counts = sweep.epoch_counts(n)
                 runners: list[Any] = []
                 for mode in g["modes"]:
                     for name in _selected(g):
                         backend = built(name)[0]
-                        if not cases.spec(name).runs_at(n) or backend is None:
+                        if not sweep.spec(name).runs_at(n) or backend is None:
                             continue
                         if device not in backend.devices():
                             continue
                         case = FitCase(name, n, dtype, device, mode, counts)
                         runners.append(CaseRunner(backend, case, *data(n), ZERO, _policy(g).visit_s))
-                fl = FloorRunner(n, dtype, device, cases.floor_iterations(n), ZERO, _policy(g).visit_s)
+                fl = FloorRunner(n, dtype, device, sweep.floor_iterations(n), ZERO, _policy(g).visit_s)
                 # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
                 held = 2 * floor.data_bytes(n, dtype) * len(counts) * len(runners)
                 big = held > _policy(g).keep_bytes
@@ -210,7 +210,7 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
     n_cases = sum(len(gr.cases) for gr in groups)
     log(
         f"gdbench: {n_cases} cases in {len(groups)} groups, epoch counts "
-        + "; ".join(f"N={cases.size_label(n)}: {cases.epoch_counts(n)}" for n in g["sizes"])
+        + "; ".join(f"N={sweep.size_label(n)}: {sweep.epoch_counts(n)}" for n in g["sizes"])
         + f"; at least {policy.min_passes} passes, budget {policy.budget_s:.0f} s"
     )
     outcome = protocol.measure(groups, policy, elapsed=lambda: time.perf_counter() - ZERO, log=log)
@@ -246,7 +246,7 @@ def _threads_info() -> dict[str, Any]:
         "threads": THREADS,
         "usable_cpus": len(usable_cpus()),
         "cpu_count": os.cpu_count(),
-        "env": {v: os.environ.get(v) for v in (*cases.THREAD_VARS, "XLA_FLAGS")},
+        "env": {v: os.environ.get(v) for v in (*sweep.THREAD_VARS, "XLA_FLAGS")},
     }
     torch = sys.modules.get("torch")
     if torch is not None:
@@ -269,7 +269,7 @@ def pytest_benchmark_update_json(
     backends = {}
     for name in g["backends"]:
         backend, reason = built(name)
-        s = cases.spec(name)
+        s = sweep.spec(name)
         backends[name] = {
             "available": backend is not None,
             "reason": reason,
@@ -282,11 +282,11 @@ def pytest_benchmark_update_json(
     output_json["gdbench"] = {
         **g,
         "schema": 2,
-        "epoch_counts": {str(n): list(cases.epoch_counts(n)) for n in g["sizes"]},
+        "epoch_counts": {str(n): list(sweep.epoch_counts(n)) for n in g["sizes"]},
         "protocol": dict(_OUTCOME),
-        "trace_work": asdict(cases.trace_work(g["quick"])),
-        "check_tol": cases.CHECK_TOL,
-        "lr": cases.LR,
+        "trace_work": asdict(sweep.trace_work(g["quick"])),
+        "check_tol": sweep.CHECK_TOL,
+        "lr": sweep.LR,
         "backend_info": backends,
         "failed": list(_FAILED),
     }

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import impls
-from benchmarks.core import sweep as cases
+from benchmarks.core import sweep
 from tests.support.backends import build
 
 
@@ -152,7 +152,7 @@ print(json.dumps({k: got.info[k] for k in ("code", "compiles", "threads", "paral
 def test_numba_fused_next_process_loads_from_disk_with_the_suites_threads(threads):
     pytest.importorskip("impls.numba_fused", reason="numba not installed")
     build("numba-fused").fit(*impls.make_linear(size=50), cfg())  # float64 is on disk from here on
-    env = cases.thread_env(threads, os.environ)  # what `gdbench bench --threads` gives its child
+    env = sweep.thread_env(threads, os.environ)  # what `gdbench bench --threads` gives its child
     argv = [sys.executable, "-c", SECOND_PROCESS]
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

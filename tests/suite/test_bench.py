@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import impls
-from benchmarks.core import sweep as cases
+from benchmarks.core import sweep
 from benchmarks.core.results import load
 from benchmarks.report.repro import agreement
 from benchmarks.suite import bench_fit, harness, runners
@@ -47,20 +47,20 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     assert rc == 0, output[-3000:]
     status = data["gdbench"]["backend_info"]
     # every registered backend, run or explained; data-parallel ones as one variant per world size
-    assert set(status) == set(cases.expand(impls.backend_names()))
+    assert set(status) == set(sweep.expand(impls.backend_names()))
     assert {"torch-ddp-1", "torch-ddp-2", "jax-sharded-1", "jax-sharded-2"} <= set(status)
     available = {name for name, b in status.items() if b["available"]}
     assert "numpy-closed" in available  # needs nothing beyond numpy, so it always runs
     assert all(b["reason"] for b in status.values() if not b["available"])
     infos = [b["extra_info"] for b in data["benchmarks"]]
     fits = [e for e in infos if e["kind"] == "fit"]
-    at_100 = {b for b in available if cases.spec(b).runs_at(100)}  # variants run at DIST_SIZES only
-    assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in at_100 for m in cases.MODES}
+    at_100 = {b for b in available if sweep.spec(b).runs_at(100)}  # variants run at DIST_SIZES only
+    assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in at_100 for m in sweep.MODES}
     assert [e["n"] for e in infos if e["kind"] == "floor"] == [100]
     passes = data["gdbench"]["protocol"]["passes"]
-    assert passes == cases.policy(quick=True).min_passes  # a 1 s budget: the fewest passes, no more
+    assert passes == sweep.policy(quick=True).min_passes  # a 1 s budget: the fewest passes, no more
     for e in fits:
-        assert e["epoch_counts"] == list(cases.epoch_counts(100)) == [s["epochs"] for s in e["samples"]]
+        assert e["epoch_counts"] == list(sweep.epoch_counts(100)) == [s["epochs"] for s in e["samples"]]
         # every pass visits every case: one round per count, repeated while a visit stays short
         assert all(passes <= len(s["seconds"]) == len(s["at"]) <= 8 * passes for s in e["samples"])
         assert all(set(s["pass"]) == set(range(passes)) for s in e["samples"])
@@ -96,8 +96,8 @@ def test_quick_bench_interleaves_the_rounds_of_all_backends(quick_run):
 def test_quick_bench_records_threads_versions_and_every_backends_status(quick_run):
     _, _, data, _ = quick_run
     g = data["machine_info"]["gdbench"]
-    assert g["threads"] == cases.default_threads()
-    assert all(g["env"][v] == str(g["threads"]) for v in cases.THREAD_VARS)
+    assert g["threads"] == sweep.default_threads()
+    assert all(g["env"][v] == str(g["threads"]) for v in sweep.THREAD_VARS)
     assert g["versions"]["numpy"] and "torch_threads" in g
     assert data["gdbench"]["wall_seconds"] > 0 and data["gdbench"]["failed"] == []
     assert data["gdbench"]["schema"] == 2 and data["gdbench"]["protocol"]["stopped"] == "budget"
@@ -287,10 +287,10 @@ def test_reference_is_the_iterate_every_backend_reaches():
 
 
 def test_thread_env_sets_every_framework_alike_and_leaves_the_rest():
-    env = cases.thread_env(3, {"OPENBLAS_CORETYPE": "Haswell", "XLA_FLAGS": "--x"})
-    assert all(env[v] == "3" for v in cases.THREAD_VARS) and env["GDBENCH_THREADS"] == "3"
+    env = sweep.thread_env(3, {"OPENBLAS_CORETYPE": "Haswell", "XLA_FLAGS": "--x"})
+    assert all(env[v] == "3" for v in sweep.THREAD_VARS) and env["GDBENCH_THREADS"] == "3"
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["XLA_FLAGS"] == "--x"
-    assert cases.XLA_ONE_THREAD in cases.thread_env(1, {"XLA_FLAGS": "--x"})["XLA_FLAGS"]
+    assert sweep.XLA_ONE_THREAD in sweep.thread_env(1, {"XLA_FLAGS": "--x"})["XLA_FLAGS"]
 
 
 @pytest.mark.skipif(not rss_supported(), reason="needs Linux /proc/self/clear_refs")
@@ -310,8 +310,8 @@ def test_rss_probe_sees_an_allocation_made_after_its_reset():
 
 
 def test_sizes_parse_in_every_written_form():
-    assert [cases.parse_size(s) for s in ("100", "1e4", "10**6", "1E7")] == [100, 10**4, 10**6, 10**7]
-    assert [cases.size_label(n) for n in (100, 10**7, 2500)] == ["1e2", "1e7", "2500"]
+    assert [sweep.parse_size(s) for s in ("100", "1e4", "10**6", "1E7")] == [100, 10**4, 10**6, 10**7]
+    assert [sweep.size_label(n) for n in (100, 10**7, 2500)] == ["1e2", "1e7", "2500"]
 
 
 @pytest.fixture
