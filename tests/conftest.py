@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,3 +79,17 @@ def kept() -> Iterator[dict[str, impls.BackendBase]]:
         close = getattr(backend, "close", None)
         if callable(close):
             close()
+
+
+@pytest.fixture
+def undrawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures built but not rendered (a PNG signature only): for tests about the report's text."""
+
+    def savefig(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        data = b"\x89PNG\r\n\x1a\n"
+        if hasattr(target, "write"):
+            target.write(data)
+        else:
+            Path(target).write_bytes(data)
+
+    monkeypatch.setattr("matplotlib.figure.Figure.savefig", savefig)

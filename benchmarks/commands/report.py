@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from benchmarks.core.files import UsageError, atomic_write_text, check_writable
 from benchmarks.core.paths import newest, results_dir
-from benchmarks.core.results import load
-from benchmarks.core.scaling import read as read_scaling
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,51 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Write REPORT.md, report.html and the figures; 0 on success."""
-    from benchmarks.report import figures, html, markdown, repro, scaling, validation
+    from benchmarks.report.build import write
 
-    paths = list(args.json) or [newest()]
-    run = load(paths)
-    out = Path(args.out) if args.out else paths[0].parent
-    if not args.out:  # an explicit --out is checked by the CLI; the run's own folder is checked here
-        check_writable(out, "the run's folder")
-    report = out / "REPORT.md"
-    marker = f"<!-- gdbench report from: {', '.join(p.name for p in paths)} -->"
-    if report.exists() and not args.force:
-        first = report.read_text().splitlines()[:1]
-        if first != [marker]:
-            raise UsageError(
-                f"{report} was made from other runs; pass --force to replace it, or choose --out"
-            )
-    if args.screenshot:
-        from benchmarks.report.screenshot import browser
-
-        browser()  # fails now, with the reason, rather than after the report is written
-    drawn = []
-    for device in run.values("device"):
-        drawn += [
-            figures.per_epoch_vs_n(run, device, out / "figures" / f"per_epoch_{device}.png"),
-            figures.ratio_to_floor(run, device, out / "figures" / f"ratio_to_floor_{device}.png"),
-        ]
-        if any(t.device == device for t in run.traces):
-            drawn.append(figures.growth(run, device, out / "figures" / f"growth_{device}.png"))
-    borrowed: tuple[Path, dict[str, Any], Path] | None = None
-    scaling_json = results_dir() / "scaling" / "scaling.json"  # measured apart (gdbench scaling): minutes
-    if scaling_json.exists():
-        data = read_scaling(scaling_json)
-        fig = scaling.plot(data, out / "figures" / "scaling.png")
-        borrowed = (scaling_json, data, fig.relative_to(out))
-    lines = repro.agreement(run, load([args.against]))[0] if args.against else []
-    lines += validation.section(paths[0].parent / validation.NAME)  # beside the run, when one was made
-    text = markdown.render(run, [p.relative_to(out) for p in drawn], borrowed, lines)
-    atomic_write_text(report, marker + "\n" + text)
-    page = html.write(run, out / "report.html", borrowed, lines)
-    written = [report, page]
-    if args.screenshot:
-        from benchmarks.report.screenshot import screenshot
-
-        written.append(screenshot(page, out / "report.png"))
-    n = len(drawn) + (borrowed is not None)
-    print(
-        f"gdbench report: wrote {', '.join(str(p) for p in written)} and {n} figure(s) in {out / 'figures'}"
-    )
+    out = Path(args.out) if args.out else None
+    written, figures = write(list(args.json) or [newest()], out, args.against, args.force, args.screenshot)
+    folder = written[0].parent / "figures"
+    print(f"gdbench report: wrote {', '.join(str(p) for p in written)} and {figures} figure(s) in {folder}")
     return 0

@@ -8,7 +8,7 @@
 Writes both JSON files and the later run's REPORT.md (with its Reproducibility section) under
 --out, prints the section, and exits 0 only when the runs agree: every regime recommends the same
 backend(s) or declares the same tie, `gdbench compare` flags no case, and the fastest per-pass tₑ ÷
-floor at N = 10⁷ agrees within ±15 % for full runs (benchmarks/report/repro.py).
+floor at N = 10⁷ agrees within ±15 % for full runs (benchmarks/report/reproducibility.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.results import load
-from benchmarks.report.repro import agreement
+from benchmarks.report.markdown import section
+from benchmarks.report.reproducibility import agreement
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -58,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
     )
     if rc != 0:
         return rc
-    lines, ok = agreement(load([second]), load([first]))
-    print("\n".join(lines))
+    said, ok = agreement(load([second]), load([first]))
+    print(section(said))
     return 0 if ok else 1
 

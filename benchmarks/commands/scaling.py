@@ -40,8 +40,9 @@ def main(args: argparse.Namespace) -> int:
         data = measure(quick=args.quick)
         out = args.out
         atomic_write_json(out / "scaling.json", data)
+    from benchmarks.report.markdown import section as markdown
     from benchmarks.report.scaling import plot, section
 
     fig = plot(data, out / "scaling.png")
-    print(section(data, fig.name))
+    print(markdown(section(data, Path(fig.name))))
     return 0

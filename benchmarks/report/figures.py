@@ -1,202 +1,220 @@
-"""The report's figures, drawn from a loaded Run only (matplotlib Agg, each PNG written atomically)."""
+"""The report's figures, each defined once as data: panels of series built from a loaded Run.
+
+``png.py`` draws a FigureSpec with matplotlib (the PNGs REPORT.md shows), ``interactive.py`` with
+Plotly (report.html). What is drawn is decided here only: the values and their 95 % intervals,
+which points are unresolved (``Fit.resolved``, the project's one rule: such a point is drawn as a
+hollow ▽ at its interval's upper end, without a bar), colours, markers and the hover text.
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, never a window
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from benchmarks.core.files import atomic_write_bytes
+from benchmarks.core.fmt import fmt_n, fmt_t, fmt_t_ci
+from benchmarks.core.ranking import MODE_TEXT, floor_ratio
 from benchmarks.core.results import Fit, Run
+from benchmarks.core.stats import Interval
 
-MARKERS = "osD^vP*Xh<>p"
-MODE_TITLE = {"nohist": "no history", "history": "with per-epoch history"}
-
-
-def styles(backends: list[str]) -> dict[str, dict[str, Any]]:
-    """One colour and marker per backend, the same in every figure."""
-    # tab10, then the darker half of tab20b: up to 20 backends without a repeated colour.
-    colours = [*plt.get_cmap("tab10")(np.arange(10)), *plt.get_cmap("tab20b")(np.arange(0, 20, 2))]
-    return {
-        b: {"color": colours[i % len(colours)], "marker": MARKERS[i % len(MARKERS)]}
-        for i, b in enumerate(backends)
-    }
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
-
-
-def _modes(run: Run, device: str) -> list[str]:
-    return [m for m in ("nohist", "history") if run.select(device=device, mode=m)]
-
-
-def _grid(run: Run, device: str) -> tuple[Figure, np.ndarray, list[str], list[str]]:
-    modes, dtypes = _modes(run, device), run.values("dtype")
-    fig, axes = plt.subplots(
-        len(modes), len(dtypes), figsize=(5.4 * len(dtypes), 4.2 * len(modes)), squeeze=False, sharex=True
-    )
-    return fig, axes, modes, dtypes
-
-
-def _legend(fig: Figure, axes: np.ndarray) -> None:
-    handles, labels = {}, []
-    for ax in axes.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if lab not in handles:
-                handles[lab] = h
-                labels.append(lab)
-    fig.legend(
-        [handles[lab] for lab in labels], labels, loc="center left", bbox_to_anchor=(0.91, 0.5), frameon=False
-    )
-
-
-def _log_axes(ax: Axes, run: Run, title: str, ylabel: str, bottom: bool) -> None:
-    ax.set(xscale="log", yscale="log", title=title, ylabel=ylabel)
-    sizes = run.values("n")
-    if len(sizes) == 1:  # one size: give the single column of points some room
-        ax.set_xlim(sizes[0] / 3, sizes[0] * 3)
-    ax.grid(True, which="major", alpha=0.3)
-    if bottom:
-        ax.set_xlabel("N (data points)")
-
-
+# tab10, then the darker half of tab20b: up to 20 backends without a repeated colour.
+COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#17becf", "#393b79", "#6b6ecf", "#637939", "#b5cf6b", "#8c6d31", "#e7ba52", "#843c39", "#d6616b",
+    "#7b4173", "#ce6dbd",
+)  # fmt: skip
+MARKERS = (
+    "circle", "square", "diamond", "triangle-up", "triangle-down", "cross", "star", "x", "hexagon",
+    "triangle-left", "triangle-right", "pentagon",
+)  # fmt: skip
+BLACK = "#000000"
+FLOOR = "memory floor: one read of x and y (fastest round)"
+FLOOR_RATIO = "memory floor (ratio 1)"
 UNRESOLVED = "tₑ unresolved (interval reaches 0): at most, its upper end"
 
 
-def _unresolved(ax: Axes, n: list[int], high: list[float]) -> None:
-    """Points whose tₑ the rounds could not tell from 0, as hollow ▽ at their interval's upper end."""
-    if n:
-        ax.plot(n, high, linestyle="none", marker="v", markersize=7, markerfacecolor="none",
-                markeredgecolor="0.35", label=UNRESOLVED)  # fmt: skip
+@dataclass(frozen=True)
+class Series:
+    """One line: points (x, y), how it looks, and per point its interval, resolution and hover text."""
+
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    colour: str
+    marker: str = ""  # one of MARKERS, or none
+    dash: str = "solid"  # "solid", "dot" or "dash"
+    width: float = 1.4
+    low: tuple[float, ...] = ()  # interval ends per point; () draws no bars
+    high: tuple[float, ...] = ()
+    unresolved: tuple[bool, ...] = ()  # per point: a hollow ▽ at y, its upper end, and no bar
+    hover: tuple[str, ...] = ()  # per point, lines separated by "\n"
+    faint: bool = False  # raw values under the smoothed series of the same label: thin, not in the legend
+
+    def resolved_points(self) -> list[int]:
+        """Indices of the points drawn on the line."""
+        return [i for i in range(len(self.x)) if not (self.unresolved and self.unresolved[i])]
+
+    def unresolved_points(self) -> list[int]:
+        """Indices of the points drawn as hollow ▽."""
+        return [i for i, u in enumerate(self.unresolved) if u]
 
 
-def _finish(
-    fig: Figure, axes: np.ndarray, run: Run, device: str, ylabel: str, title: str, path: Path
-) -> Path:
-    """Axes and titles of every (mode, dtype) panel, the shared legend; saved."""
-    modes, dtypes = _modes(run, device), run.values("dtype")
-    for i, mode in enumerate(modes):
-        for j, dtype in enumerate(dtypes):
-            panel = f"{device}, {dtype}, {MODE_TITLE.get(mode, mode)}"
-            _log_axes(axes[i, j], run, panel, ylabel, i == len(modes) - 1)
-    fig.suptitle(title)
-    _legend(fig, axes)
-    return _save(fig, path)
+@dataclass(frozen=True)
+class Panel:
+    """One set of axes; ``labels`` say which view of the page shows it (device, dtype, mode)."""
+
+    name: str  # unique on the page, e.g. "te-cpu-float64-nohist"
+    title: str
+    labels: dict[str, str]
+    series: tuple[Series, ...]
+    xlabel: str
+    ylabel: str
+    log: bool = True  # both axes logarithmic; else linear with y from 0
 
 
-def _panels(run: Run, device: str) -> tuple[Figure, list[tuple[Axes, str, str]], np.ndarray]:
-    """The figure, each panel as (axes, dtype, mode), and the grid of axes."""
-    fig, axes, modes, dtypes = _grid(run, device)
-    return fig, [(axes[i, j], d, m) for i, m in enumerate(modes) for j, d in enumerate(dtypes)], axes
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure: its file name (no suffix), title, how to read it, its panels, ``columns`` per PNG row."""
+
+    name: str
+    title: str
+    caption: str
+    panels: tuple[Panel, ...]
+    columns: int = 1
 
 
-def _series(run: Run, device: str, dtype: str, mode: str) -> Iterator[tuple[str, list[Fit]]]:
-    """(backend, its fits by N) for every backend measured in this panel."""
-    for b in run.backends():
-        fits = sorted(run.select(backend=b, device=device, dtype=dtype, mode=mode), key=lambda f: f.n)
-        if fits:
-            yield b, fits
+def styles(run: Run) -> dict[str, tuple[str, str]]:
+    """(colour, marker) per backend, the same in every figure and both renderers."""
+    names = list(dict.fromkeys(run.backends() + [t.backend for t in run.traces]))
+    return {b: (COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]) for i, b in enumerate(names)}
 
 
-def per_epoch_vs_n(run: Run, device: str, path: Path) -> Path:
-    """Time per epoch against N, log-log, one line per backend, the memory floor dashed in black."""
-    style = styles(run.backends())
-    fig, panels, axes = _panels(run, device)
-    for ax, dtype, mode in panels:
-        for b, fits in _series(run, device, dtype, mode):
-            ok = [f for f in fits if f.resolved]
-            n = [f.n for f in ok]
-            t = np.array([f.per_epoch for f in ok])
-            lo = np.array([f.te.low for f in ok])  # tₑ's 95 % bootstrap interval
-            hi = np.array([f.te.high for f in ok])
-            algorithmic = fits[0].kind == "algorithmic"
-            ax.errorbar(
-                n,
-                t,
-                yerr=np.clip([t - lo, hi - t], 0, None) if ok else None,
-                label=b + (" (algorithmic)" if algorithmic else ""),
-                linestyle=":" if algorithmic else "-",
-                capsize=2,
-                markersize=5,
-                linewidth=1.4,
-                **style[b],
-            )
-            gone = [f for f in fits if not f.resolved]
-            _unresolved(ax, [f.n for f in gone], [f.te.high for f in gone])
-        floors = sorted((f for f in run.floors if f.device == device and f.dtype == dtype), key=lambda f: f.n)
-        if floors:
-            ax.plot(
-                [f.n for f in floors],
-                [f.seconds for f in floors],
-                "k--",
-                linewidth=2.4,
-                alpha=0.8,
-                label="memory floor: one read of x and y (fastest round)",
-            )
-    title = f"Marginal time per epoch (te) against N on {device}; lower is better; bars: 95 % intervals"
-    return _finish(fig, axes, run, device, "seconds per epoch (te, marginal)", title, path)
+def label(f: Fit) -> str:
+    """A backend's name in a legend; an algorithmic one says so."""
+    return f.backend + (" (algorithmic)" if f.kind == "algorithmic" else "")
 
 
-def ratio_to_floor(run: Run, device: str, path: Path) -> Path:
-    """Time per epoch divided by the memory floor, against N: 1 is a single read of the data."""
-    style = styles(run.backends())
-    fig, panels, axes = _panels(run, device)
-    for ax, dtype, mode in panels:
-        for b, fits in _series(run, device, dtype, mode):
-            pts = [(f, fl.seconds) for f in fits if (fl := run.floor(device, dtype, f.n)) is not None]
-            if not pts:
-                continue
-            ok = [(f.n, f.per_epoch / s) for f, s in pts if f.resolved]
-            algorithmic = pts[0][0].kind == "algorithmic"
-            ax.plot(
-                [p[0] for p in ok],
-                [p[1] for p in ok],
-                markersize=5,
-                label=b + (" (algorithmic)" if algorithmic else ""),
-                linestyle=":" if algorithmic else "-",
-                **style[b],
-            )
-            gone = [(f.n, f.te.high / s) for f, s in pts if not f.resolved]
-            _unresolved(ax, [g[0] for g in gone], [g[1] for g in gone])
-        ax.axhline(1.0, color="k", linestyle="--", linewidth=2, label="memory floor (ratio 1)")
-    title = f"Distance from the memory floor on {device}: dispatch-bound where high, bandwidth-bound near 1"
-    return _finish(fig, axes, run, device, "te / one read of x, y", title, path)
+def hover(run: Run, f: Fit) -> str:
+    """What the page shows over one point."""
+    fl = floor_ratio(run, f)
+    return "\n".join(
+        [
+            f"{label(f)} · N = {fmt_n(f.n)}",
+            f"tₑ = {fmt_t_ci(f.te)}" + ("" if f.resolved else " — unresolved: drawn at its upper end"),
+            f"t₀ = {fmt_t_ci(f.t0)}",
+            f"× floor = {fl.value:.3g} ({fl.low:.3g}–{fl.high:.3g})" if fl else "× floor: not measured",
+            f"first result {fmt_t(f.startup)}",
+        ]
+    )
 
 
-def growth(run: Run, device: str, path: Path) -> Path:
-    """Time per epoch against the epoch index for the traced backends (the tutorial's pattern)."""
-    style = styles(run.backends() + [t.backend for t in run.traces])
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
+def _backend_series(run: Run, fits: list[Fit], values: Sequence[Interval]) -> Series:
+    """A backend's fits (sorted by N) as a series of intervals; unresolved at their upper end."""
+    colour, marker = styles(run)[fits[0].backend]
+    return Series(
+        label=label(fits[0]),
+        x=tuple(float(f.n) for f in fits),
+        y=tuple(v.value if f.resolved else v.high for f, v in zip(fits, values, strict=True)),
+        colour=colour,
+        marker=marker,
+        dash="dot" if fits[0].kind == "algorithmic" else "solid",
+        low=tuple(v.low for v in values),
+        high=tuple(v.high for v in values),
+        unresolved=tuple(not f.resolved for f in fits),
+        hover=tuple(hover(run, f) for f in fits),
+    )
+
+
+def _grid(
+    run: Run,
+    device: str,
+    name: str,
+    ylabel: str,
+    series: Callable[[list[Fit]], Series | None],
+    extra: Callable[[str], tuple[Series, ...]],
+) -> tuple[Panel, ...]:
+    """One panel per (mode, dtype) measured on ``device``, modes as rows, dtypes as columns.
+
+    ``series`` makes a backend's line from its fits; ``extra`` adds lines per dtype (the floor).
+    """
+    panels = []
+    for mode in (m for m in ("nohist", "history") if run.select(device=device, mode=m)):
+        for dtype in run.values("dtype"):
+            drawn = []
+            for b in run.backends():
+                fits = run.select(backend=b, device=device, dtype=dtype, mode=mode)
+                s = series(sorted(fits, key=lambda f: f.n))
+                drawn += [s] if s is not None else []
+            labels = {"device": device, "dtype": dtype, "mode": mode}
+            title = f"{device}, {dtype}, {MODE_TEXT[mode]}"
+            panels.append(
+                Panel(f"{name}-{device}-{dtype}-{mode}", title, labels, (*drawn, *extra(dtype)),
+                      "N (data points)", ylabel)
+            )  # fmt: skip
+    return tuple(panels)
+
+
+def per_epoch(run: Run, device: str) -> FigureSpec:
+    """tₑ against N, log-log, one line per backend with its 95 % interval, and the memory floor."""
+
+    def series(fits: list[Fit]) -> Series | None:
+        return _backend_series(run, fits, [f.te for f in fits]) if fits else None
+
+    def floor(dtype: str) -> tuple[Series, ...]:
+        fl = sorted((f for f in run.floors if (f.device, f.dtype) == (device, dtype)), key=lambda f: f.n)
+        hover = tuple(f"{FLOOR}\nN = {fmt_n(f.n)}: {fmt_t(f.seconds)}" for f in fl)
+        x, y = tuple(float(f.n) for f in fl), tuple(f.seconds for f in fl)
+        return (Series(FLOOR, x, y, BLACK, dash="dash", width=2.4, hover=hover),) if fl else ()
+
+    panels = _grid(run, device, "te", "seconds per epoch (tₑ)", series, floor)
+    title, caption = "tₑ, the marginal time per epoch, against N", "lower is better; bars: 95 % intervals"
+    return FigureSpec(f"per_epoch_{device}", title, caption, panels, columns=len(run.values("dtype")))
+
+
+def to_floor(run: Run, device: str) -> FigureSpec:
+    """tₑ ÷ one read of x and y against N: 1 is the memory floor."""
+
+    def series(fits: list[Fit]) -> Series | None:
+        pts = [(f, q) for f in fits if (q := floor_ratio(run, f)) is not None]
+        return _backend_series(run, [f for f, _ in pts], [q for _, q in pts]) if pts else None
+
+    def floor(dtype: str) -> tuple[Series, ...]:
+        sizes = (float(min(run.values("n"))), float(max(run.values("n"))))
+        return (Series(FLOOR_RATIO, sizes, (1.0, 1.0), BLACK, dash="dash", width=2.0),)
+
+    panels = _grid(run, device, "floor", "tₑ ÷ one read of x, y", series, floor)
+    title, caption = "Distance from the memory floor", "dispatch-bound where high, bandwidth-bound near 1"
+    return FigureSpec(f"ratio_to_floor_{device}", title, caption, panels, columns=len(run.values("dtype")))
+
+
+def growth(run: Run, device: str) -> FigureSpec:
+    """Milliseconds of each epoch against its index for the traced backends (the tutorial's pattern)."""
+    style, series = styles(run), []
     traces = [t for t in run.traces if t.device == device]
     for t in traces:
         ms = np.array(t.epoch_s) * 1e3
-        k = max(1, len(ms) // 25)  # rolling median over ~4% of the epochs smooths scheduler noise
-        smooth = np.array([np.median(ms[max(0, i - k) : i + k + 1]) for i in range(len(ms))])
-        colour = style[t.backend]["color"]
-        ax.plot(ms, color=colour, alpha=0.25, linewidth=0.8)
-        ax.plot(smooth, color=colour, linewidth=2.2, label=f"{t.backend} (rolling median; raw faint)")
+        k = max(1, len(ms) // 25)  # a rolling median over ~4 % of the epochs smooths scheduler noise
+        smooth = [float(np.median(ms[max(0, i - k) : i + k + 1])) for i in range(len(ms))]
+        x = tuple(float(i) for i in range(len(ms)))
+        name = f"{t.backend} (rolling median; raw faint)"
+        series += [
+            Series(name, x, tuple(float(v) for v in ms), style[t.backend][0], width=0.8, faint=True),
+            Series(name, x, tuple(smooth), style[t.backend][0], width=2.2),
+        ]
     n = traces[0].n if traces else 0
-    ax.set(
-        xlabel="epoch index",
-        ylabel="milliseconds per epoch",
-        title=f"The tutorial's pattern on {device}: time per epoch against the epoch index\n"
-        f"(N={n}, float64, history; the update rebinds w, so backward() walks a longer graph every epoch)",
-    )
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False, loc="upper left")
-    return _save(fig, path)
+    title = "The tutorial's pattern: time per epoch against the epoch index"
+    caption = "the update rebinds w, so backward() walks a longer graph every epoch"
+    panel = Panel(f"growth-{device}", f"{device}, N = {fmt_n(n)}, float64, with history", {"device": device},
+                  tuple(series), "epoch index", "milliseconds per epoch", log=False)  # fmt: skip
+    return FigureSpec(f"growth_{device}", title, caption, (panel,))
+
+
+def charts(run: Run) -> list[FigureSpec]:
+    """Every figure of the run: per device, tₑ, the floor ratio, and the epoch trace where traced."""
+    out = []
+    for device in run.values("device"):
+        out += [per_epoch(run, device), to_floor(run, device)]
+        if any(t.device == device for t in run.traces):
+            out.append(growth(run, device))
+    return out

@@ -1,31 +1,43 @@
-"""report.html: the report as one self-contained interactive page (Plotly, its library inlined).
+"""report.html: the report's sections as one self-contained interactive page.
 
-Nothing is fetched when the page opens: plotly.js, the styles and the few lines of script that
-switch views and sort tables are all in the file. Selectors for device, dtype and mode choose which
-figures and case tables are shown; every table sorts by a click on its header.
+Nothing is fetched when the page opens: plotly.js (its basic bundle, vendor/), the styles, the
+images and the few lines of script that switch views and sort tables are all in the file.
+Selectors for device, dtype and mode choose which figures and case tables are shown; every table
+sorts by a click on its header.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from pathlib import Path
-from typing import Any
 
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
+from benchmarks.report import interactive
+from benchmarks.report.figures import Panel
+from benchmarks.report.sections import (
+    Block,
+    Bullets,
+    Chart,
+    Code,
+    Em,
+    Image,
+    Inline,
+    Paragraph,
+    Report,
+    Section,
+    Strong,
+    Table,
+    Text,
+    View,
+    walk,
+)
 
-from benchmarks.core.files import atomic_write_text
-from benchmarks.core.fmt import fmt_bytes, fmt_ci, fmt_n, fmt_t, fmt_t_ci
-from benchmarks.core.ranking import FIT_EPOCHS, MODE_TEXT, floor_ratio, main_dtype, rank
-from benchmarks.core.results import Fit, Run
-from benchmarks.report import plots
-from benchmarks.report.limit import limit
-from benchmarks.report.markdown import header
-from benchmarks.report.markup import Cell, inline, prose, table, to_html
-from benchmarks.report.method import method
-from benchmarks.report.recommend import choose
-from benchmarks.report.scope import not_measured, source
-
+PLOTLY = Path(__file__).parent / "vendor" / "plotly-basic.min.js"  # see vendor/README.md
+INTRO = (
+    "An interactive view of REPORT.md: hover a point for its values, click a legend entry to hide or "
+    "show a backend, pick a view with the selectors, click a column header to sort."
+)
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1180px; padding: 0 16px 40px;
   color: #222; }
@@ -36,12 +48,13 @@ th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f5f5f5; cursor: pointer; user-select: none; }
 th.sorted-asc::after { content: " ▲"; } th.sorted-desc::after { content: " ▼"; }
 td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; }
 .controls { position: sticky; top: 0; background: #fff; padding: 8px 0; border-bottom: 1px solid #eee;
   z-index: 10; }
 .controls label { margin-right: 18px; } .note { color: #555; font-size: 0.92em; }
+.callout { border-left: 4px solid #d08700; background: #fff8e6; padding: 6px 10px; }
 .view[hidden] { display: none; }
 """
-
 # View switching and table sorting: small enough to read; the charts themselves are Plotly's.
 SCRIPT = """
 function showViews() {
@@ -74,173 +87,113 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 """
 
-def _t(s: float | None) -> Cell:
-    return ("n/a", float("inf")) if s is None else (fmt_t(s), s)
 
-
-def _recommendations(run: Run) -> str:
-    rows: list[list[Cell]] = []
-    for device in run.values("device"):
-        for dtype in run.values("dtype"):
-            for mode in run.values("mode"):
-                for n in run.values("n"):
-                    for by in ("te", "fit"):
-                        r = rank(run, device, dtype, n, mode, by=by)
-                        if not r.fits:
-                            continue
-                        f, fl = r.fits[0], floor_ratio(run, r.fits[0])
-                        pred = f.predict(FIT_EPOCHS)
-                        pick = ("tie within noise: " if r.tie else "") + ", ".join(
-                            f"`{b}`" for b in r.names()
-                        )
-                        runner = f"`{r.fits[1].backend}` {fmt_ci(r.ratios[1])}" if len(r.fits) > 1 else "-"
-                        rows.append(
-                            [device, dtype, MODE_TEXT[mode], (fmt_n(n), n),
-                             "tₑ" if by == "te" else f"t₀ + {FIT_EPOCHS}·tₑ", pick,
-                             (fmt_t_ci(f.te), f.per_epoch),
-                             (fmt_t_ci(pred), pred.value),
-                             (fmt_ci(fl) if fl else "n/a", fl.value if fl else float("inf")), runner]
-                        )  # fmt: skip
-    head = ["device", "dtype", "mode", "N", "ranked by", "recommended (ties named together)",
-            "tₑ (95 % interval)", f"one {FIT_EPOCHS}-epoch fit", "tₑ × memory floor",
-            "runner-up ÷ fastest"]  # fmt: skip
-    return table(head, rows)
-
-
-def _case_row(run: Run, f: Fit, ratio: Any) -> list[Cell]:
-    fl = floor_ratio(run, f)
-    return [
-        f"`{f.backend}`" + (" (algorithmic)" if f.kind == "algorithmic" else ""),
-        (fmt_t_ci(f.te), f.per_epoch),
-        (fmt_t_ci(f.t0), f.t0.value),
-        (fmt_ci(ratio), ratio.value) if ratio is not None else ("-", float("inf")),
-        (f"{fl.value:.3g}", fl.value) if fl else ("n/a", float("inf")),
-        _t(f.fit_median),
-        _t(f.startup),
-        (fmt_bytes(f.mem_bytes), float(f.mem_bytes if f.mem_bytes is not None else -1)),
-        (f"{f.check_err:.1e}", f.check_err),
-    ]
-
-
-def _cases(run: Run, device: str, dtype: str, mode: str) -> str:
-    parts = []
-    for n in run.values("n"):
-        fits = run.select(device=device, dtype=dtype, n=n, mode=mode)
-        if not fits:
-            continue
-        ranked = rank(run, device, dtype, n, mode)
-        ratio = {f.backend: q for f, q in zip(ranked.fits, ranked.ratios, strict=True)}
-        fits.sort(key=lambda f: (f.kind != "per-pass", f.per_epoch))
-        rows = [_case_row(run, f, ratio.get(f.backend)) for f in fits]
-        head = ["backend", "tₑ (95 % interval)", "t₀ (95 % interval)", "× fastest", "× floor",
-                f"fit of {fits[0].epochs} epochs", "first result", "peak memory beyond data",
-                "check error"]  # fmt: skip
-        fl = run.floor(device, dtype, n)
-        floor = f" Memory floor (one read of x, y): {fmt_t(fl.seconds)}." if fl else ""
-        parts.append(f"<h4>N = {fmt_n(n)}</h4><p class='note'>{floor}</p>" + table(head, rows))
-    return "".join(parts)
-
-
-def _machine(run: Run) -> str:
-    m, meta = run.machines[0], run.metas[0]
-    g, cpu = m.get("gdbench", {}), m.get("cpu", {})
-    rows: list[list[Cell]] = [
-        ["measured", f"{str(meta.get('datetime', ''))[:19].replace('T', ' ')} UTC"],
-        ["from", ", ".join(f"`{p.name}`" for p in run.sources)],
-        ["CPU", f"{cpu.get('brand_raw', m.get('processor', '?'))}, {cpu.get('count', '?')} CPU(s)"],
-        ["threads per framework", str(g.get("threads", "?"))],
-        ["GPU", str(g.get("gpu") or "none")],
-        *([k, str(v)] for k, v in g.get("versions", {}).items() if k != "executable"),
-    ]
-    return table(["", "value"], rows, cls="plain")
-
-
-def _select(key: str, values: list[str], first: str) -> str:
-    opts = "".join(
-        f'<option value="{html.escape(v)}"{" selected" if v == first else ""}>{html.escape(v)}</option>'
-        for v in values
-    )
-    return f'<label>{key} <select id="select-{key}" data-key="{key}">{opts}</select></label>'
-
-
-def render(
-    run: Run, scaling: tuple[Path, dict[str, Any], Path] | None = None, sections: list[str] | None = None
-) -> str:
-    """The whole page as one HTML string; ``sections``: REPORT.md's reproducibility and validation."""
-    cfg = {"displaylogo": False, "responsive": True}
-    views = []
-    for device in run.values("device"):
-        for dtype in run.values("dtype"):
-            for mode in run.values("mode"):
-                if not run.select(device=device, dtype=dtype, mode=mode):
-                    continue
-                key = f"{device}-{dtype}-{mode}"
-                figs = "".join(
-                    pio.to_html(make(run, device, dtype, mode), full_html=False, include_plotlyjs=False,
-                                div_id=f"fig-{name}-{key}", config=cfg)
-                    for name, make in (("te", plots.per_epoch), ("floor", plots.to_floor))
-                )  # fmt: skip
-                views.append(
-                    f'<div class="view" data-device="{device}" data-dtype="{dtype}" data-mode="{mode}">'
-                    f"{figs}<h3>Cases: {device}, {dtype}, {MODE_TEXT[mode]}</h3>"
-                    f"{_cases(run, device, dtype, mode)}</div>"
-                )
-    growth = "".join(
-        pio.to_html(
-            plots.growth(run, d),
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=f"fig-growth-{d}",
-            config=cfg,
-        )
-        for d in run.values("device")
-        if any(t.device == d for t in run.traces)
-    )
-    advice = "".join(
-        f"<h3>On {d}</h3><ul>" + "".join(f"<li>{inline(b)}</li>" for b in choose(run, d)) + "</ul>"
-        for d in run.values("device")
-    )
-    missing = not_measured(run) or ["- Nothing: every registered backend ran every case of the suite."]
-    borrowed = (
-        f"<h2>Measured apart</h2><p>{inline(source(scaling[0], scaling[1]))} Its all-reduce timings and "
-        'the model of data-parallel scaling beyond one machine are in REPORT.md, "Beyond one machine".</p>'
-        if scaling
-        else ""
-    )
-    first = {"device": run.values("device")[0], "dtype": main_dtype(run), "mode": "nohist"}
-    controls = "".join(_select(k, run.values(k), first[k]) for k in ("device", "dtype", "mode"))
+def render(report: Report, folder: Path) -> str:
+    """The whole page; ``folder`` holds the PNGs of Image blocks (inlined, so the page stands alone)."""
+    first = next((i for i, s in enumerate(report.sections) if _views(list(s.blocks))), len(report.sections))
+    body = [f"<h1>{html.escape(report.title)}</h1>", f'<p class="note">{INTRO}</p>']
+    body += [block(b, 2, folder) for b in report.lead]
+    for i, s in enumerate(report.sections):
+        if i == first:
+            body.append(_controls(report))
+        body.append(block(s, 2, folder))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>gdbench report</title>
 <style>{STYLE}</style>
-<script>{get_plotlyjs()}</script>
+<script>{PLOTLY.read_text(encoding="utf-8")}</script>
 <script>{SCRIPT}</script>
 </head><body>
-<h1>gdbench: which gradient-descent implementation should I use?</h1>
-<p class="note">An interactive view of REPORT.md: hover a point for its values, click a legend entry to
-hide or show a backend, click a column header to sort. Intervals are 95 % bootstrap; backends whose
-ratio to the fastest cannot be told from 1 are a tie within noise, named together.</p>
-{prose([ln for ln in header(run) if "(report.html)" not in ln])}
-<h2>Which implementation should I choose</h2>{advice}
-<h2>Recommendation per regime</h2>{_recommendations(run)}
-<div class="controls">{controls}</div>
-<h2 id="figures">Time per epoch and distance from the memory floor</h2>{"".join(views)}
-{"<h2>Time per epoch against the epoch index</h2>" + growth if growth else ""}
-{to_html(limit(run))}
-{to_html(sections or [])}
-<h2>Not measured in this run</h2><ul>{"".join(f"<li>{inline(x)}</li>" for x in missing)}</ul>
-{borrowed}
-<h2>Machine and versions</h2>{_machine(run)}
-<h2>How this was measured</h2>{prose(method(run))}
+{"".join(body)}
 </body></html>
 """
 
 
-def write(
-    run: Run,
-    path: Path,
-    scaling: tuple[Path, dict[str, Any], Path] | None = None,
-    sections: list[str] | None = None,
-) -> Path:
-    """Write report.html atomically; return its path."""
-    atomic_write_text(path, render(run, scaling, sections))
-    return path
+def inline(t: Inline | Text) -> str:
+    """Spans as HTML, every character of the text escaped."""
+    if isinstance(t, tuple):
+        return "".join(inline(p) for p in t)
+    if isinstance(t, Code):
+        return f"<code>{html.escape(t.text)}</code>"
+    if isinstance(t, Strong):
+        return f"<b>{inline(t.parts)}</b>"
+    if isinstance(t, Em):
+        return f"<em>{inline(t.parts)}</em>"
+    return html.escape(t)
+
+
+def block(b: Block, level: int, folder: Path) -> str:
+    """One block as HTML; ``level``: the heading level of a section."""
+    if isinstance(b, Section):
+        inner = "".join(block(x, level + 1, folder) for x in b.blocks)
+        return f"<section><h{level}>{inline(b.title)}</h{level}>{inner}</section>"
+    if isinstance(b, Paragraph):
+        return f'<p class="callout">{inline(b.text)}</p>' if b.note else f"<p>{inline(b.text)}</p>"
+    if isinstance(b, Bullets):
+        return "<ul>" + "".join(f"<li>{inline(item)}</li>" for item in b.items) + "</ul>"
+    if isinstance(b, Table):
+        return _table(b)
+    if isinstance(b, Image):
+        png = folder / b.path
+        if not png.is_file():
+            return f'<p class="note">{html.escape(b.alt)}: {html.escape(b.path.as_posix())} not found</p>'
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        return f'<p><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}"></p>'
+    if isinstance(b, Chart):
+        plots = "".join(
+            f'<div{_labels(p.labels)}><div id="fig-{p.name}"></div><script>{_plot(b, p)}</script></div>'
+            for p in b.spec.panels
+        )
+        return f'<p class="note">{html.escape(b.spec.title)}: {html.escape(b.spec.caption)}.</p>{plots}'
+    if isinstance(b, View):
+        inner = "".join(block(x, level, folder) for x in b.blocks)
+        return f"<div{_labels(b.labels)}><h{level}>{html.escape(b.title)}</h{level}>{inner}</div>"
+    raise TypeError(f"not a block: {b!r}")
+
+
+def _plot(chart: Chart, panel: Panel) -> str:
+    fig = interactive.figure(chart.spec, panel).replace("</", "<\\/")  # never ends the <script>
+    config = json.dumps(interactive.CONFIG)
+    return f'(f => Plotly.newPlot("fig-{panel.name}", f.data, f.layout, {config}))({fig});'
+
+
+def _table(t: Table) -> str:
+    def td(text: Text, sort: float | None) -> str:
+        key = "" if sort is None else f' data-sort="{sort:.6g}"'
+        return f"<td{key}>{inline(text)}</td>"
+
+    heads = "".join(f"<th>{html.escape(h)}</th>" for h in t.head)
+    rows = "".join("<tr>" + "".join(td(c.text, c.sort) for c in row) + "</tr>" for row in t.rows)
+    cap = f"<p>{inline(t.caption)}</p>" if t.caption else ""
+    return f'{cap}<table class="sortable"><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _labels(labels: dict[str, str]) -> str:
+    """The attributes that put an element in a view."""
+    return ' class="view"' + "".join(f' data-{k}="{html.escape(v)}"' for k, v in labels.items())
+
+
+def _views(blocks: list[Block]) -> dict[str, set[str]]:
+    """Every view label among ``blocks`` (charts' panels included): key -> its values."""
+    found: dict[str, set[str]] = {}
+    for b in walk(blocks):
+        if isinstance(b, View):
+            views = [b.labels]
+        else:
+            views = [p.labels for p in b.spec.panels] if isinstance(b, Chart) else []
+        for labels in views:
+            for k, v in labels.items():
+                found.setdefault(k, set()).add(v)
+    return found
+
+
+def _controls(report: Report) -> str:
+    """The selectors that pick a view, each starting at the report's first view."""
+    parts = []
+    for key, values in _views(list(report.sections)).items():
+        first = report.first_view.get(key, min(values))
+        opts = "".join(
+            f'<option value="{html.escape(v)}"{" selected" if v == first else ""}>{html.escape(v)}</option>'
+            for v in sorted(values)
+        )
+        parts.append(f'<label>{key} <select id="select-{key}" data-key="{key}">{opts}</select></label>')
+    return f'<div class="controls">{"".join(parts)}</div>'

@@ -1,17 +1,35 @@
-"""The scaling measurement presented: its figure and REPORT.md's section, from a saved scaling.json.
+"""The scaling measurement presented: its figure and the report's section, from a saved scaling.json.
 
 The model is benchmarks/core/scaling.py; the measurement, benchmarks/suite/scaling.py.
 """
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.core.files import atomic_write_bytes
+from benchmarks.core.fmt import fmt_n, fmt_t
+from benchmarks.core.results import Run
 from benchmarks.core.scaling import ELEMENTS, MODEL_N, MODEL_P, model
+from benchmarks.report import scope
+from benchmarks.report.sections import (
+    Block,
+    Bullets,
+    Code,
+    Image,
+    Paragraph,
+    Section,
+    Table,
+    Text,
+    cell,
+    strong,
+    text,
+)
 
 
 def plot(data: dict[str, Any], path: Path) -> Path:
@@ -62,66 +80,94 @@ def plot(data: dict[str, Any], path: Path) -> Path:
         f"per sample and o = {_us(m.o)} per epoch (1 thread).\nEverything beyond P = 2 is modelled: "
         "t(N, P) = o + c·N/P + (P−1)·a₂"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
-def section(data: dict[str, Any], figure: str) -> str:
-    """The report's "Beyond one machine" section (Markdown), from saved data; ``figure`` is its link."""
+def section(
+    data: dict[str, Any], figure: Path, title: str = "Beyond one machine", source: Text = ()
+) -> Section:
+    """The measurement and the model, from saved data; ``figure``: the plot's path, as the report links it."""
     m = model(data)
     small = next(r for r in data["allreduce"] if r["elements"] == ELEMENTS[0])
-    smallest = min(e["n"] for e in data["epochs"])
-    rows = [
-        f"| {_sci(e['n'])} | {e['world']} | {e['threads_per_rank']} | {_us(e['per_epoch_s'])} | "
-        f"{_us(e['compute_s'])} | {_us(e['allreduce_s'])} |"
-        for e in sorted(data["epochs"], key=lambda e: (e["n"], e["world"]))
-    ]
-    cross = [
+    epochs = sorted(data["epochs"], key=lambda e: (e["n"], e["world"]))
+    rows = tuple(
+        (cell(_sci(e["n"]), e["n"]), cell(str(e["world"]), e["world"]), cell(str(e["threads_per_rank"])),
+         *(cell(_us(e[k]), e[k]) for k in ("per_epoch_s", "compute_s", "allreduce_s")))
+        for e in epochs
+    )  # fmt: skip
+    cross = "; ".join(
         f"P = {p}: {_sci(m.crossover(p))} (tree: {_sci(m.crossover(p, 'tree'))})" for p in (2, 16, 128, 1024)
-    ]
+    )
     sizes = ", ".join(f"{r['bytes']} B: {_us(r['median_s'])}" for r in data["allreduce"])
     before, after = data.get("load_average_before"), data.get("load_average")
-    busy = (
-        f", 1-minute load average {before[0]:.1f} before and {after[0]:.1f} after" if before and after else ""
+    busy = f", load average {before[0]:.1f} before and {after[0]:.1f} after" if before and after else ""
+    measured = text(
+        strong("Measured"), f" ({data['cores']} cores shared with other work{busy}; torch "
+        f"{data['machine'].get('torch')}; {data['created'][:10]}) with ", Code("torch-ddp"),
+        ", gloo over 127.0.0.1, one thread per rank:",
+    )  # fmt: skip
+    spread = f"p10 {_us(small['p10_s'])}, p90 {_us(small['p90_s'])}, {small['repeats']} calls"
+    facts = Bullets((
+        text(f"one all-reduce of the packed sums (3 float64) between 2 ranks: median "
+             f"{_us(small['median_s'])} ({spread}); by size: {sizes}."),
+        text(f"compute per epoch on 1 rank: {m.c * 1e9:.2f} ns per sample, plus {_us(m.o)} per epoch "
+             f"that does not grow with N (the loop and dispatch, read at N = {_sci(epochs[0]['n'])})."),
+    ))  # fmt: skip
+    caption = text(
+        "Whole epochs, split by a clock around each ", Code("all_reduce"), " (at P = 2 both ranks share "
+        "this machine, and the all-reduce includes waiting for the slower one):",
+    )  # fmt: skip
+    table = Table(("N", "ranks", "threads/rank", "per epoch", "compute", "all-reduce"), rows, caption)
+    modelled = text(
+        strong("Modelled"), ", for P nodes each as fast as one core here: t(N, P) = o + c·N/P + (P − 1)·a₂, "
+        "gloo's ring all-reduce (a tree, NCCL's for small messages, would cost log₂P·a₂).",
+    )  # fmt: skip
+    crossing = f"An epoch spends longer in the all-reduce than in arithmetic below n* = a(P)/c: {cross}."
+    limits = (
+        "Not in the model: a real network (each ring step across machines adds a round trip), stragglers, "
+        "memory bandwidth shared by ranks. The measured P = 2 points are two ranks on one machine.",
     )
-    return "\n".join(
-        [
-            "## Beyond one machine",
-            "",
-            f"**Measured** ({data['cores']} cores shared with other work{busy}; torch "
-            f"{data['machine'].get('torch')}; {data['created'][:10]}), with `torch-ddp`, gloo over "
-            "127.0.0.1 and one thread per rank:",
-            "",
-            f"- one all-reduce of the packed sums (3 float64) between 2 ranks: median "
-            f"**{_us(small['median_s'])}** (p10 {_us(small['p10_s'])}, p90 {_us(small['p90_s'])}, "
-            f"{small['repeats']} calls). By message size: {sizes}.",
-            f"- compute per epoch on 1 rank: **{m.c * 1e9:.2f} ns per sample**, plus **{_us(m.o)}** per "
-            f"epoch that does not grow with N (the Python loop and dispatch, read at N = {_sci(smallest)}).",
-            "- whole epochs, the loop time split by a clock around each `all_reduce` (at P = 2 the two "
-            "ranks share this machine, and the all-reduce time includes waiting for the slower rank):",
-            "",
-            "| N | ranks | threads/rank | per epoch | compute | all-reduce |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |",
-            *rows,
-            "",
-            "**Modelled**, for P nodes each as fast as one core here: t(N, P) = o + c·N/P + a(P) with "
-            "a(P) = (P − 1)·a₂. gloo's all-reduce is a ring, a reduce-scatter and an all-gather of "
-            "P − 1 steps each; a₂ is its two steps at P = 2, and a 24-byte message leaves no bandwidth "
-            "term. A tree all-reduce (NCCL's for small messages) would cost log₂P·a₂.",
-            "",
-            f"An epoch spends longer in the all-reduce than in arithmetic when each node holds fewer "
-            f"than n* = a(P)/c samples: {'; '.join(cross)}. Adding nodes helps only while N/P stays "
-            "above n*; past that the epoch time grows again with P (left panel).",
-            "",
-            f"![time per epoch against nodes and N]({figure})",
-            "",
-            "Not in the model: a real network (loopback has no wire, so each ring step across machines "
-            "adds a network round trip to a₂/2), stragglers, and memory bandwidth shared by ranks on one "
-            "machine. The measured P = 2 points are two ranks on this machine, not two nodes.",
-        ]
+    blocks: list[Block] = [Paragraph(source)] if source else []
+    blocks += [Paragraph(measured), facts, table, Paragraph(modelled), Paragraph((crossing,))]
+    blocks += [Image(figure, "time per epoch against nodes and N"), Paragraph(limits)]
+    return Section((title,), tuple(blocks))
+
+
+def beyond(run: Run, borrowed: tuple[Path, dict[str, Any], Path] | None) -> Section | None:
+    """Beyond one machine: this run's data-parallel epochs split into compute and all-reduce, then the
+    scaling measurement borrowed from ``borrowed`` (its JSON, data and figure), labelled as such."""
+    split = sorted(
+        (f for f in run.fits if f.allreduce is not None and f.mode == "nohist"),
+        key=lambda f: (f.backend, f.dtype, f.n),
     )
+    blocks: list[Block] = []
+    if split:
+        rows = []
+        for f in split:
+            comm = float(f.allreduce or 0.0)
+            rows.append(
+                (cell(Code(f.backend)), cell(f.dtype), cell(fmt_n(f.n), f.n),
+                 cell(fmt_t(f.per_epoch), f.per_epoch), cell(fmt_t(f.per_epoch - comm)),
+                 cell(fmt_t(comm), comm), cell(f"{comm / f.per_epoch:.0%}"))
+            )  # fmt: skip
+        caption = text(
+            "Each data-parallel fit's own clock per epoch and the part spent inside ", Code("all_reduce"),
+            " (timed by the ranks; compute is the rest). jax-sharded's psum runs inside its compiled "
+            "step: no split.",
+        )  # fmt: skip
+        head = ("backend", "dtype", "N", "per epoch", "compute", "all-reduce", "share")
+        table = Table(head, tuple(rows), caption)
+        blocks.append(Section(("Compute and all-reduce in this sweep",), (table,)))
+    if borrowed is not None:
+        path, data, figure = borrowed
+        blocks.append(
+            section(data, figure, "Measured apart, and the model beyond it", scope.source(path, data))
+        )
+    return Section(("Beyond one machine",), tuple(blocks)) if blocks else None
 
 
 def _sci(v: float) -> str:

@@ -1,4 +1,5 @@
-"""What a report may claim: what its run did not measure, and where each borrowed section comes from.
+"""What a report may claim: when and where its run was made, what the run did not measure, and
+where each borrowed section comes from.
 
 A run covers some sizes, dtypes, devices and backends of the suite; everything else is listed as
 not measured, with the reason where the run recorded one. A section read from another file (the
@@ -13,6 +14,19 @@ from typing import Any
 from benchmarks.core import sweep as cases
 from benchmarks.core.fmt import fmt_n
 from benchmarks.core.results import Run
+from benchmarks.report.sections import (
+    Block,
+    Bullets,
+    Code,
+    Paragraph,
+    Section,
+    Table,
+    Text,
+    cell,
+    em,
+    strong,
+    text,
+)
 
 
 def registered() -> list[str]:
@@ -22,11 +36,61 @@ def registered() -> list[str]:
     return list(impls.backend_names())
 
 
-def not_measured(run: Run) -> list[str]:
+def _when(run: Run) -> str:
+    return f"{str(run.metas[0].get('datetime', ''))[:16].replace('T', ' ')} UTC"
+
+
+def provenance(run: Run) -> list[Block]:
+    """When, where and how long; then what the reader must know first (a busy machine, a quick run)."""
+    m, meta = run.machines[0], run.metas[0]
+    g, cpu = m.get("gdbench", {}), m.get("cpu", {})
+    wall = meta.get("wall_seconds")
+    proto = meta.get("protocol") or {}
+    parts = (f"{wall / 60:.1f} min" if wall else "", f"{proto.get('passes')} passes" if proto else "")
+    how = "; ".join(x for x in parts if x)
+    out: list[Block] = [
+        Paragraph(
+            text(
+                f"Measured {_when(run)} by ",
+                Code("gdbench bench"),
+                f" ({how}) " if how else " ",
+                f"on {cpu.get('brand_raw', m.get('processor', '?'))}, {cpu.get('count', '?')} CPU(s), "
+                f"GPU: {g.get('gpu') or 'none'}; versions and method below.",
+            )
+        )
+    ]
+    busy, load, cpus = meta.get("busy_before"), meta.get("load_before"), cpu.get("count") or 1
+    if busy is not None:  # measured over a second before the run: the load average lags a minute
+        said = f"other processes kept {busy:.2f} of {cpus} CPU(s) busy in the second before the run"
+        flagged = busy > 0.25 * cpus
+    else:
+        said = f"load average {load or 0:.2f} on {cpus} CPU(s) when the run started"
+        flagged = load is not None and load > 0.25 * cpus
+    if flagged:
+        out.append(
+            Paragraph(
+                text(strong("Busy machine"), f": {said}. Timings stretch, worst for multi-threaded steps; ",
+                     "prefer a run on a quiet machine."),
+                note=True,
+            )
+        )  # fmt: skip
+    if meta.get("quick"):
+        sizes = ", ".join(fmt_n(n) for n in run.values("n"))
+        out.append(
+            Paragraph(
+                text(strong("Quick run"), f": N = {sizes} and {', '.join(run.values('dtype'))} only, for ",
+                     "checking the machinery and a first look (see Not measured)."),
+                note=True,
+            )
+        )  # fmt: skip
+    return out
+
+
+def not_measured(run: Run) -> list[Text]:
     """One line per part of the suite this run did not measure, and why where it is known."""
     meta = run.metas[0]
     quick = bool(meta.get("quick"))
-    lines = []
+    lines: list[Text] = []
     for what, suite, ran in (
         ("sizes", cases.SIZES, run.values("n")),
         ("dtypes", cases.DTYPES, run.values("dtype")),
@@ -39,7 +103,7 @@ def not_measured(run: Run) -> list[str]:
             why = " (a --quick run)" if quick and what in ("sizes", "dtypes") else ""
             if what == "devices" and "cuda" in left and not run.machines[0].get("gdbench", {}).get("gpu"):
                 why = " (no GPU on this machine)"
-            lines.append(f"- {what.capitalize()} not run: {shown}{why}.")
+            lines.append((f"{what.capitalize()} not run: {shown}{why}.",))
     done = set(run.backends())
     selected = set(cases.expand(list(meta.get("backends", []))))
     for base in registered():
@@ -56,29 +120,41 @@ def not_measured(run: Run) -> list[str]:
             why = f"runs only at {', '.join(f'N = {fmt_n(n)}' for n in sizes)}, none of this run's sizes"
         else:
             why = "no result in this run"
-        name = base if len(missing) == len(variants) else ", ".join(missing)
-        lines.append(f"- `{name}`: {why}.")
+        lines.append(text(Code(base if len(missing) == len(variants) else ", ".join(missing)), f": {why}."))
     for fail in run.failed:
-        lines.append(
-            f"- `{fail.get('case')}` failed ({fail.get('when')}), its numbers left out: {fail.get('message')}"
-        )
+        said = f" failed ({fail.get('when')}), its numbers left out: {fail.get('message')}"
+        lines.append(text(Code(str(fail.get("case"))), said))
     return lines
 
 
-def section(run: Run) -> list[str]:
-    """REPORT.md's "Not measured" section."""
-    lines = not_measured(run) or [
-        "- Nothing: every registered backend ran every case of the suite and passed."
+def section(run: Run) -> Section:
+    """The "Not measured" section."""
+    lines = not_measured(run) or [("Nothing: every registered backend ran every case of the suite.",)]
+    return Section(("Not measured",), (Bullets(tuple(lines)),))
+
+
+def machine(run: Run) -> Section:
+    """Machine, threads and versions, as the run recorded them."""
+    m, g = run.machines[0], run.machines[0].get("gdbench", {})
+    cpu = m.get("cpu", {})
+    rows = [
+        ("measured", _when(run)),
+        ("from", ", ".join(p.name for p in run.sources)),
+        ("CPU", f"{cpu.get('brand_raw', m.get('processor', '?'))}, {cpu.get('count', '?')} CPU(s)"),
+        ("threads per framework", str(g.get("threads", "?"))),
+        ("GPU", str(g.get("gpu") or "none")),
+        *((k, str(v)) for k, v in g.get("versions", {}).items() if k != "executable"),
     ]
-    return ["## Not measured", "", *lines, ""]
+    table = Table(("", "value"), tuple((cell(k), cell(v)) for k, v in rows))
+    return Section(("Machine and versions",), (table,))
 
 
-def source(path: Path, data: dict[str, Any]) -> str:
+def source(path: Path, data: dict[str, Any]) -> Text:
     """Where a borrowed section comes from: its file, date and machine, and that it is not this run."""
     m = data.get("machine", {})
     when = str(data.get("created", "?"))[:16].replace("T", " ")
     machine = f"{data.get('cores', '?')} cores, {m.get('platform', '?')}, torch {m.get('torch', '?')}"
     return (
-        f"*Source: `{path.parent.name}/{path.name}`, written by `python -m benchmarks.scaling` on {when} UTC "
-        f"({machine}): a separate measurement, not part of this run.*"
-    )
+        em("Source: ", Code(f"{path.parent.name}/{path.name}"), ", written by ", Code("gdbench scaling"),
+           f" on {when} UTC ({machine}): a separate measurement, not part of this run."),
+    )  # fmt: skip

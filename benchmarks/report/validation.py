@@ -1,4 +1,4 @@
-"""REPORT.md's "Predictions checked": gdbench choose's predictions against jobs timed afterwards."""
+"""Predictions checked: gdbench choose's predictions against jobs timed afterwards."""
 
 from __future__ import annotations
 
@@ -7,58 +7,65 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.core.fmt import fmt_n, fmt_t
+from benchmarks.report.sections import Code, Paragraph, Section, Table, cell, text
 
-NAME = "choose-validation.json"  # written by python -m benchmarks.validate_choose, beside the run
+NAME = "choose-validation.json"  # written by gdbench validate-choose, beside the run
 
 
-def section(path: Path) -> list[str]:
-    """The section's lines from a validation file, labelled with its source; [] when there is none."""
+def section(path: Path) -> Section | None:
+    """The section from a validation file, labelled with its source; None when there is none."""
     if not path.is_file():
-        return []
+        return None
     data: dict[str, Any] = json.loads(path.read_text())
     v = data.get("versions", {})
-    when = str(data.get("datetime", "?"))[:19].replace("T", " ")
+    when = str(data.get("datetime", "?"))[:16].replace("T", " ")
     runs = ", ".join(Path(r).name for r in data["runs"])
-    lines = [
-        "## Predictions checked: `gdbench choose` against measured jobs",
-        "",
-        f"From `{path.name}` ({when} UTC, {v.get('platform', '?')}, made by "
-        f"`python -m benchmarks.validate_choose` from {runs}). Jobs at sizes and epoch counts the sweep "
-        "never timed; each backend timed as a user runs the job: a fresh process whose framework was "
-        "started on a tiny size first (as the suite's are), then prepare and one fit, any compilation "
-        f"at this size included; fastest of {data.get('repeats')} processes. The interval carries "
-        "the measurements' 95 % intervals, the range a cost may take between the two measured sizes "
-        "around N, and the range of one-time costs the suite saw there (README, `gdbench choose`).",
-        "",
-        "| job | backend | predicted (interval) | measured | inside | fastest measured "
-        "| recommended ÷ fastest |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    source = text(
+        "From ", Code(path.name), f" ({when} UTC, {v.get('platform', '?')}), made by ",
+        Code("gdbench validate-choose"), f" from {runs}: jobs the sweep never timed, each backend timed as "
+        f"a user runs the job (a fresh process, prepare and one fit; fastest of {data.get('repeats')}).",
+    )  # fmt: skip
+    rows = []
     for j in data["jobs"]:
         job = f"N = {fmt_n(j['n'])}, {j['epochs']} epochs, {j['dtype']}"
         for i, r in enumerate(j["rows"]):
-            lines.append(
-                f"| {job if i == 0 else ''} | `{r['backend']}` | {fmt_t(r['seconds'])} "
-                f"({fmt_t(r['low'])}–{fmt_t(r['high'])}){' *' if r['extrapolated'] else ''} | "
-                f"{fmt_t(r['measured'])} | {'yes' if r['inside'] else 'no'} | "
-                + (f"`{j['fastest_measured']}` | ×{j['recommended_vs_fastest']:.2f} |" if i == 0 else " | |")
-            )
-    inside = sum(r["inside"] for j in data["jobs"] for r in j["rows"])
-    rows = [r for j in data["jobs"] for r in j["rows"]]
+            first = i == 0
+            predicted = f"{fmt_t(r['seconds'])} ({fmt_t(r['low'])}–{fmt_t(r['high'])})"
+            predicted += " *" if r["extrapolated"] else ""
+            rows.append(
+                (
+                    cell(job if first else ""),
+                    cell(Code(r["backend"])),
+                    cell(predicted, r["seconds"]),
+                    cell(fmt_t(r["measured"]), r["measured"]),
+                    cell("yes" if r["inside"] else "no"),
+                    cell(Code(j["fastest_measured"]) if first else ""),
+                    cell(f"×{j['recommended_vs_fastest']:.2f}" if first else ""),
+                )
+            )  # fmt: skip
+    every = [r for j in data["jobs"] for r in j["rows"]]
+    inside = sum(r["inside"] for r in every)
     noisy = ""
-    if all("inside_noise" in r for r in rows):  # files made before it have no noise interval
-        noise = sum(r["inside_noise"] for r in rows)
-        noisy = f", and {noise} inside the noise interval, on which ties are called"
-    total = sum(len(j["rows"]) for j in data["jobs"])
+    if all("inside_noise" in r for r in every):  # files made before it have no noise interval
+        noisy = f", {sum(r['inside_noise'] for r in every)} inside the noise interval ties are called on"
     worst = max(j["recommended_vs_fastest"] for j in data["jobs"])
     hits = sum(j["recommended"][0] == j["fastest_measured"] for j in data["jobs"])
-    widths = sorted(r["high"] / r["low"] for j in data["jobs"] for r in j["rows"] if r["low"] > 0)
-    width = f"; the intervals' high ÷ low has median ×{widths[len(widths) // 2]:.2f}" if widths else ""
-    lines += [
-        "",
-        f"The top-ranked backend was the fastest measured in {hits} of {len(data['jobs'])} jobs and "
-        f"within ×{worst:.2f} of it in all; {inside} of {total} measured times fell inside their "
-        f"predicted interval{noisy}{width}. \\* extrapolated beyond the measured sizes.",
-        "",
-    ]
-    return lines
+    summary = (
+        f"The top-ranked backend was the fastest measured in {hits} of {len(data['jobs'])} jobs and within "
+        f"×{worst:.2f} of it in all; {inside} of {len(every)} measured times fell inside their predicted "
+        f"interval{noisy}. * extrapolated beyond the measured sizes."
+    )
+    head = (
+        "job",
+        "backend",
+        "predicted (interval)",
+        "measured",
+        "inside",
+        "fastest measured",
+        "recommended ÷ fastest",
+    )
+    table = Table(head, tuple(rows))
+    return Section(
+        ("Predictions checked: ", Code("gdbench choose"), " against measured jobs"),
+        (Paragraph(source), Paragraph((summary,)), table),
+    )

@@ -184,38 +184,6 @@ def test_compare_never_flags_with_too_few_rounds_for_the_test():
     assert v.big and v.p is None and not v.regression
 
 
-def test_the_limit_table_prints_an_unresolved_ratio_as_its_upper_end():
-    from benchmarks.report import limit
-
-    assert limit._cell(stats.Interval(-0.19, -0.5, 0.97)) == "≤ 0.97"  # never a negative cost
-    assert limit._cell(stats.Interval(0.02, 0.0, 0.9)) == "≤ 0.9"
-    assert limit._cell(stats.Interval(1.29, 0.822, 1.75)) == "1.29"
-
-
-def test_an_unresolved_algorithmic_te_is_reported_as_an_upper_end_not_a_negative_time():
-    from benchmarks.report import why
-
-    base = [1.00e-3, 1.02e-3, 1.01e-3]  # the same rounds at every epoch count: tₑ is 0 within noise
-    flat = {e: base[i:] + base[:i] for i, e in enumerate(COUNTS)}
-    f = fit("numpy-moments", flat, kind="algorithmic")
-    assert f.te is not None and not f.te.resolved
-    line = why._algorithmic(run_of(f), "cpu", "float64", "numpy-moments")
-    assert f"at most {why.fmt_t(f.te.high)} at N = 10² (unresolved: interval reaches 0)" in line
-    assert "-" not in line.split("takes ")[1].split(" per epoch")[0]  # no negative time
-
-
-def test_an_unresolved_te_is_drawn_at_its_upper_end_in_the_pages_figures():
-    from benchmarks.report import plots
-
-    base = [1.00e-3, 1.02e-3, 1.01e-3]
-    flat = fit("a", {e: base[i:] + base[:i] for i, e in enumerate(COUNTS)}, n=100)
-    sloped = fit("a", {e: [1e-3 + e * 1e-6] * 5 for e in COUNTS}, n=1000)
-    trace = plots.per_epoch(run_of(flat, sloped), "cpu", "float64", "nohist").data[0]
-    assert flat.te is not None and list(trace.y) == [flat.te.high, sloped.per_epoch]
-    assert list(trace.marker.symbol) == ["triangle-down-open", "circle"]
-    assert trace.error_y.array[0] == 0 and "unresolved" in trace.hovertext[0]
-
-
 def test_a_ratio_whose_numerator_replicates_reach_zero_is_unresolved_but_keeps_its_upper_end():
     boot_num = np.array([-1.0, 2.0, 3.0, 4.0] * 25)  # a resolved-looking point, some replicates ≤ 0
     r = stats.ratio(2.5, 1.0, boot_num, np.full(100, 1.0))

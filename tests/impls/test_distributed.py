@@ -331,8 +331,10 @@ def test_scaling_model_and_report_section_from_saved_data(tmp_path):
     assert m.allreduce(8) == pytest.approx(7 * m.a2) and m.allreduce(8, "tree") == pytest.approx(3 * m.a2)
     path = tmp_path / "scaling.json"
     path.write_text(json.dumps(data))
+    from benchmarks.report import markdown
     from benchmarks.report import scaling as shown
 
-    text = shown.section(scaling.read(path), "scaling.png")
+    text = markdown.section(shown.section(scaling.read(path), Path("scaling.png")))
     assert text.startswith("## Beyond one machine") and "Measured" in text and "Modelled" in text
+    assert "![time per epoch against nodes and N](scaling.png)" in text
     assert shown.plot(data, tmp_path / "scaling.png").stat().st_size > 10_000

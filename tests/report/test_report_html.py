@@ -6,6 +6,7 @@ with the reason, except under CI (CI=true), where .ci/run installs both and a sk
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -17,33 +18,67 @@ from typing import Any
 import pytest
 
 from benchmarks.core.results import load
-from benchmarks.report import html, scope
+from benchmarks.core.scaling import read as read_scaling
+from benchmarks.report import build, figures, html, interactive, scope
+from benchmarks.report.sections import plain
+from tests.support.runs import FIXTURE, REFERENCE
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run: sizes 100 and 10⁴, both dtypes, cpu
+LIMIT = 2_000_000  # bytes: report.html at most 2 MB
+
+
+def _page(run_path: Path, out: Path, borrowed: bool = False) -> Path:
+    """report.html of a run, built as gdbench report builds it but without drawing the PNGs."""
+    run = load([run_path])
+    charts = [(spec, Path("figures") / f"{spec.name}.png") for spec in figures.charts(run)]
+    scaling = None
+    if borrowed:  # the committed reference borrows results/scaling/, its figure inlined in the page
+        json_ = REFERENCE.parent / "scaling" / "scaling.json"
+        scaling = (json_, read_scaling(json_), Path("scaling/scaling.png"))
+    page = out / "report.html"
+    page.write_text(html.render(build.assemble(run, charts, scaling, []), REFERENCE.parent))
+    return page
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """report.html of the fixture run."""
-    return html.write(load([FIXTURE]), tmp_path_factory.mktemp("html") / "report.html")
+    return _page(FIXTURE, tmp_path_factory.mktemp("html"))
 
 
 def test_page_is_self_contained(page):
-    from plotly.offline import get_plotlyjs
-
     text = page.read_text()
-    assert get_plotlyjs() in text  # plotly.js itself is inlined; the rest of the page links nothing
-    text = text.replace(get_plotlyjs(), "")
+    bundle = html.PLOTLY.read_text(encoding="utf-8")
+    assert bundle.startswith("/**\n* plotly.js (basic - minified)") and text.count(bundle) == 1  # inlined
+    text = text.replace(bundle, "")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing fetched
     assert "<link" not in text and "<script src" not in text
     assert "Plotly.newPlot" in text
     for heading in (
-        "Which implementation should I choose",
         "Recommendation per regime",
+        "Distance from the limit",
+        "Results by case",
         "Machine and versions",
     ):
-        assert heading in text
+        assert f">{heading}</h2>" in text
+
+
+def test_the_reference_runs_page_weighs_at_most_2_mb_with_every_figure_and_table(tmp_path):
+    built = _page(REFERENCE, tmp_path, borrowed=True)
+    text = built.read_text()
+    assert "data:image/png;base64," in text and text.count('class="js-plotly-plot"') == 0  # drawn on load
+    assert built.stat().st_size <= LIMIT
+    assert len(re.findall(r'<div id="fig-', text)) == 2 * 4 + 1  # tₑ and floor per (dtype, mode); the trace
+
+
+def test_every_trace_type_the_page_draws_is_in_the_basic_bundle():
+    run = load([REFERENCE])
+    types = {
+        t["type"]
+        for spec in figures.charts(run)
+        for p in spec.panels
+        for t in json.loads(interactive.figure(spec, p))["data"]
+    }
+    assert types == {"scatter"}  # the basic bundle holds scatter, bar and pie; a browser test below draws it
 
 
 def test_page_has_a_view_and_figures_for_every_measured_case(page):
@@ -52,19 +87,20 @@ def test_page_has_a_view_and_figures_for_every_measured_case(page):
     for dtype in run.values("dtype"):
         for mode in run.values("mode"):
             assert f'id="fig-te-cpu-{dtype}-{mode}"' in text and f'id="fig-floor-cpu-{dtype}-{mode}"' in text
+            assert f'<div class="view" data-device="cpu" data-dtype="{dtype}" data-mode="{mode}"><h3>' in text
     assert 'id="fig-growth-cpu"' in text
     assert re.findall(r'<option value="([^"]+)"', text) == ["cpu", "float32", "float64", "history", "nohist"]
+    assert re.findall(r'<option value="([^"]+)" selected>', text) == ["cpu", "float64", "nohist"]
 
 
 def test_report_lists_what_the_run_did_not_measure():
     run = load([FIXTURE])
-    lines = scope.not_measured(run)
-    text = "\n".join(lines)
+    text = "\n".join(plain(line) for line in scope.not_measured(run))
     assert "Sizes not run: N = 10³, N = 10⁵, N = 10⁶, N = 10⁷ (a --quick run)" in text
     assert "cuda (no GPU on this machine)" in text
-    assert "`jax-sharded`: unavailable here" in text and "made-up failure" in text
-    assert "`torch-ddp`: not selected" in text
-    named = set(re.findall(r"^- `([\w-]+)`:", text, flags=re.M))
+    assert "jax-sharded: unavailable here" in text and "made-up failure" in text
+    assert "torch-ddp: not selected" in text
+    named = set(re.findall(r"^([\w-]+):", text, flags=re.M))
     assert named and not named & set(run.backends())  # a backend with results is never listed as not run
 
 
@@ -74,33 +110,9 @@ def test_borrowed_section_names_its_source_date_and_machine():
         "cores": 2,
         "machine": {"platform": "Linux-x", "torch": "2.1"},
     }
-    line = scope.source(Path("/x/results/scaling/scaling.json"), data)
-    assert "`scaling/scaling.json`" in line and "2026-11-30 06:09" in line and "2 cores, Linux-x" in line
+    line = plain(scope.source(Path("/x/results/scaling/scaling.json"), data))
+    assert "scaling/scaling.json" in line and "2026-11-30 06:09" in line and "2 cores, Linux-x" in line
     assert "not part of this run" in line
-
-
-def test_page_carries_the_limit_table_and_the_sections_it_is_given(tmp_path):
-    sections = [
-        "## Reproducibility: two runs of the same code",
-        "",
-        "Two runs, **one** verdict.",
-        "",
-        "| regime | first | second |",
-        "|---|---|---|",
-        "| a | `x` | `y` |",
-        "",
-        "- every regime agrees",
-    ]
-    text = html.write(load([FIXTURE]), tmp_path / "r.html", None, sections).read_text()
-    assert "<h2>Distance from the limit</h2>" in text and "<b>cpu, float64</b>" in text
-    assert "<h2>Reproducibility: two runs of the same code</h2><p>Two runs, <b>one</b> verdict.</p>" in text
-    assert "<th>regime</th><th>first</th><th>second</th>" in text
-    assert "<tr><td>a</td><td><code>x</code></td><td><code>y</code></td></tr>" in text
-    assert "<ul><li>every regime agrees</li></ul>" in text and "|---|" not in text
-
-
-def test_inline_marks_are_escaped_then_formatted():
-    assert html.inline("- **use `a<b`** (*x*)") == "<b>use <code>a&lt;b</code></b> (<em>x</em>)"
 
 
 def test_screenshot_without_a_browser_is_a_usage_error_and_writes_nothing(tmp_path, monkeypatch):
@@ -177,7 +189,7 @@ def test_every_figure_renders_in_every_view(browser_page):
                 assert box > 500
             hidden = f"fig-te-cpu-{'float64' if dtype == 'float32' else 'float32'}-{mode}"
             assert not tab.is_visible(f"#{hidden}")  # the selector shows one view at a time
-    assert _traces_drawn(tab, "fig-growth-cpu") == 2
+    assert _traces_drawn(tab, "fig-growth-cpu") == 2 * 2  # per traced backend: raw epochs, rolling median
 
 
 def test_clicking_a_backend_in_the_legend_hides_its_line(browser_page):
@@ -186,14 +198,17 @@ def test_clicking_a_backend_in_the_legend_hides_its_line(browser_page):
     tab.select_option("#select-mode", "nohist")
     div = "fig-te-cpu-float64-nohist"
     before = _traces_drawn(tab, div)
-    name = tab.eval_on_selector(f"#{div}", "d => d._fullData[0].name")
+    group = tab.eval_on_selector(f"#{div}", "d => d._fullData[0].legendgroup")
+    size = tab.eval_on_selector(
+        f"#{div}", f"d => d._fullData.filter(t => t.legendgroup === '{group}').length"
+    )
     tab.locator(f"#{div} .legend .traces").first.click()
     tab.wait_for_function(f"document.getElementById('{div}')._fullData[0].visible === 'legendonly'")
-    assert _traces_drawn(tab, div) == before - 1
+    assert _traces_drawn(tab, div) == before - size  # its line and its unresolved points, if any
     shown = tab.eval_on_selector(
-        f"#{div}", "d => d._fullData.filter(t => t.visible === true).map(t => t.name)"
+        f"#{div}", "d => d._fullData.filter(t => t.visible === true).map(t => t.legendgroup)"
     )
-    assert name not in shown and len(shown) == before - 1
+    assert group not in shown and len(shown) == before - size
     tab.locator(f"#{div} .legend .traces").first.click()  # and shows it again
     tab.wait_for_function(f"document.getElementById('{div}')._fullData[0].visible === true")
     assert _traces_drawn(tab, div) == before

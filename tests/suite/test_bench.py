@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,16 +14,11 @@ import pytest
 import impls
 from benchmarks.core import sweep
 from benchmarks.core.results import load
-from benchmarks.report.repro import agreement
 from benchmarks.suite import bench_fit, harness, runners
 from benchmarks.suite.memory import RssPeak, rss_supported
 from benchmarks.suite.merge import merge
 from tests.support.cli import gdbench
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run of the current protocol (schema 2)
-OLD_FIXTURE = DATA / "bench_small.json"  # a run from before it (schema 1): must still load
-
+from tests.support.runs import FIXTURE, scaled
 
 # --- gdbench bench --quick, end to end through pytest-benchmark (one run shared by the tests below)
 
@@ -107,7 +100,7 @@ def test_quick_bench_then_report_and_compare_end_to_end(quick_run, tmp_path, und
     rc, _, _, path = quick_run
     assert rc == 0
     assert gdbench("report", str(path), "--out", str(tmp_path))[0] == 0
-    assert "Which implementation should I choose" in (tmp_path / "REPORT.md").read_text()
+    assert "## Recommendation per regime" in (tmp_path / "REPORT.md").read_text()
     rc, out, _ = gdbench("compare", str(path), str(path))
     assert rc == 0 and "no regression" in out
 
@@ -314,171 +307,25 @@ def test_sizes_parse_in_every_written_form():
     assert [sweep.size_label(n) for n in (100, 10**7, 2500)] == ["1e2", "1e7", "2500"]
 
 
-@pytest.fixture
-def undrawn(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Figures built but not rendered (a PNG signature only): for tests about the report's text."""
-
-    def savefig(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
-        data = b"\x89PNG\r\n\x1a\n"
-        if hasattr(target, "write"):
-            target.write(data)
-        else:
-            Path(target).write_bytes(data)
-
-    monkeypatch.setattr("matplotlib.figure.Figure.savefig", savefig)
-
-
-# --- gdbench report, from a fixed small JSON (tests/data/bench_v2.json: a trimmed quick run)
-
-
-@pytest.fixture(scope="module")
-def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The report of the fixture, made in a fresh process: (directory, its last output line)."""
-    out = tmp_path_factory.mktemp("report")
-    code = (
-        "import sys; from benchmarks.commands import main; "
-        f"rc = main(['report', {str(FIXTURE)!r}, '--out', {str(out)!r}]); "
-        "print(rc, sorted(m for m in ('torch', 'jax', 'pytest_benchmark') if m in sys.modules))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return out, done.stdout.strip().splitlines()[-1]
-
-
-def test_report_renders_markdown_and_figures_from_saved_json_alone(fixture_report):
-    out, last = fixture_report
-    assert last == "0 []"  # it succeeded without importing a framework: nothing can have been timed
-    text = (out / "REPORT.md").read_text()
-    for heading in (
-        "## Which implementation should I choose",
-        "### Headline ratios",
-        "## Distance from the limit",
-        "## Results by case",
-        "## How this was measured",
-    ):
-        assert heading in text
-    assert "Goals of the fast variants" not in text and "Reproducibility" not in text
-    assert "ranked by tₑ, the marginal cost per epoch" in text and "Estimator: the minimum" in text
-    assert "graph growth" in text and "(algorithmic)" in text and "t₀ (95 % interval)" in text
-    assert "`jax-sharded`: unavailable here" in text and "made-up failure" in text
-    pngs = sorted(p.name for p in (out / "figures").iterdir())
-    assert pngs == ["growth_cpu.png", "per_epoch_cpu.png", "ratio_to_floor_cpu.png", "scaling.png"]
-    assert "## Beyond one machine" in text and "### Measured apart, and the model beyond it" in text
-    assert "*Source: `scaling/scaling.json`" in text and "Measured here" not in text  # not this run's
-    assert "Sizes not run: N = 10³, N = 10⁵, N = 10⁶, N = 10⁷" in text and "Nothing:" not in text
-    assert "Plotly.newPlot" in (out / "report.html").read_text()
-    assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
-
-
-def test_report_names_what_an_older_file_lacks_instead_of_failing(tmp_path, undrawn):
-    rc, _, err = gdbench("report", str(OLD_FIXTURE), "--out", str(tmp_path))
-    assert rc == 0, err
-    text = (tmp_path / "REPORT.md").read_text()
-    assert "older run (schema 1" in text and "no fixed cost t₀" in text
-    assert "## Which implementation should I choose" in text
-
-
-def test_report_against_an_earlier_run_adds_a_reproducibility_section(tmp_path, undrawn):
-    rc, _, err = gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--against", str(FIXTURE))
-    assert rc == 0, err
-    text = (tmp_path / "REPORT.md").read_text()
-    verdict = "recommendations the same; fastest ÷ floor within ±15%; compare flags nothing."
-    assert "## Reproducibility" in text and verdict in text and "**differs**" not in text
-
-
-def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
-    slower = _scaled(tmp_path, 1.5, only="test_fit[cpu-float64-N1e2-nohist-numpy-closed]")
-    lines, ok = agreement(load([slower]), load([FIXTURE]))
-    text = "\n".join(lines)
-    assert not ok and "compare flags 1 case(s)." in text and "numpy-closed cpu float64" in text
-    assert agreement(load([FIXTURE]), load([FIXTURE]))[1]
-
-
-def test_reproducibility_tells_a_tie_that_holds_the_other_runs_pick_from_a_contradiction(monkeypatch):
-    from benchmarks.report import repro
-
-    picks = {
-        "new": {"a": ["x"], "b": ["x"], "c": ["x"]},
-        "old": {"a": ["x"], "b": ["x", "y"], "c": ["y"]},
-    }
-    monkeypatch.setattr(repro, "recommendations", lambda run: picks[run.sources[0].name])
-    new, old = load([FIXTURE]), load([FIXTURE])
-    new.sources, old.sources = [Path("new")], [Path("old")]
-    lines, ok = agreement(new, old)
-    rows = {ln.split(" | ")[0].strip("| "): ln for ln in lines if ln.startswith("| ") and " | `" in ln}
-    assert not ok and "**Recommendations: 1 of 3 regimes the same.**" in lines
-    assert rows["a"].endswith("| same |")
-    assert rows["b"].endswith("| **differs**: a tie in one run, one of its backends in the other |")
-    assert rows["c"].endswith("| **differs** |")
-
-
-def test_report_shows_choose_validation_found_beside_the_run(tmp_path, undrawn):
-    row = {"backend": "jax-fused", "seconds": 1.0, "low": 0.9, "high": 1.2, "first_result_seconds": 0.5}
-    jobs = [
-        {
-            "n": 3000,
-            "epochs": 300,
-            "dtype": "float64",
-            "recommended": ["jax-fused"],
-            "rows": [{**row, "extrapolated": [], "measured": 1.1, "inside": True, "kind": "per-pass"}],
-            "fastest_measured": "jax-fused",
-            "recommended_vs_fastest": 1.0,
-        }
-    ]
-    run = tmp_path / "run.json"
-    run.write_text(FIXTURE.read_text())
-    validation = {"datetime": "2026-11-30T20:00:00", "runs": ["run.json"], "repeats": 2, "jobs": jobs}
-    (tmp_path / "choose-validation.json").write_text(json.dumps({**validation, "versions": {}}))
-    assert gdbench("report", str(run))[0] == 0
-    text = (tmp_path / "REPORT.md").read_text()
-    assert "## Predictions checked" in text and "fastest measured in 1 of 1 jobs" in text
-
-
-def test_report_regenerates_its_own_report_but_not_one_of_other_runs(fixture_report, tmp_path, undrawn):
-    assert gdbench("report", str(FIXTURE), "--out", str(fixture_report[0]))[0] == 0
-    (tmp_path / "REPORT.md").write_text("# an earlier report\n")
-    rc, _, err = gdbench("report", str(FIXTURE), "--out", str(tmp_path))
-    assert rc == 2 and "--force" in err
-    assert (tmp_path / "REPORT.md").read_text() == "# an earlier report\n"
-    assert gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--force")[0] == 0
-
-
 # --- gdbench compare
-
-
-def _scaled(tmp_path: Path, factor: float, only: str | None = None) -> Path:
-    """A copy of the fixture with every round (or only case ``only``'s) ``factor`` times slower."""
-    data = json.loads(FIXTURE.read_text())
-    for b in data["benchmarks"]:
-        if only is not None and b["name"] != only:
-            continue
-        for smp in b["extra_info"].get("samples", []):
-            smp["seconds"] = [s * factor for s in smp["seconds"]]
-    path = tmp_path / f"x{factor}.json"
-    path.write_text(json.dumps(data))
-    return path
 
 
 def test_compare_passes_an_equal_pair_and_flags_a_2x_regression(tmp_path):
     rc, out, _ = gdbench("compare", str(FIXTURE), str(FIXTURE))
     assert rc == 0 and "no regression" in out and "REGRESSION" not in out
-    rc, out, _ = gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 2.0)))
+    rc, out, _ = gdbench("compare", str(FIXTURE), str(scaled(tmp_path, 2.0)))
     assert rc == 1 and "REGRESSION" in out
-    assert gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 2.0)), "--threshold", "3")[0] == 0
-    assert gdbench("compare", str(_scaled(tmp_path, 2.0)), str(FIXTURE))[0] == 0  # faster is fine
+    assert gdbench("compare", str(FIXTURE), str(scaled(tmp_path, 2.0)), "--threshold", "3")[0] == 0
+    assert gdbench("compare", str(scaled(tmp_path, 2.0)), str(FIXTURE))[0] == 0  # faster is fine
 
 
 def test_compare_flags_a_real_1_5x_slowdown_of_one_case_and_only_that_case(tmp_path):
     case = "test_fit[cpu-float64-N1e2-nohist-numpy-closed]"
-    rc, out, _ = gdbench("compare", str(FIXTURE), str(_scaled(tmp_path, 1.5, only=case)))
+    rc, out, _ = gdbench("compare", str(FIXTURE), str(scaled(tmp_path, 1.5, only=case)))
     flagged = [line for line in out.splitlines() if "REGRESSION" in line]
     assert rc == 1 and len(flagged) == 1, out
     assert flagged[0].startswith("numpy-closed cpu float64 N=10² nohist") and "p = " in flagged[0]
     assert "1 regression(s)" in out
-
-
-def test_compare_reads_older_files_on_their_loop_clock(tmp_path):
-    rc, out, _ = gdbench("compare", str(OLD_FIXTURE), str(OLD_FIXTURE))
-    assert rc == 0 and "older run (schema 1" in out
 
 
 # --- usage errors: one line, exit 2, nothing run
@@ -573,18 +420,3 @@ def test_cpu_busy_counts_what_other_processes_ran_while_the_bench_slept(tmp_path
     monkeypatch.setattr(machine.os, "cpu_count", lambda: 2)
     assert machine.cpu_busy(1.0, stat) == pytest.approx(2 * (1 - 150 / 350))  # idle + iowait: 150 of 350
     assert machine.cpu_busy(1.0, tmp_path / "missing") is None
-
-
-def test_the_busy_banner_trusts_the_second_before_the_run_over_the_lagging_load_average():
-    from benchmarks.report import markdown
-
-    run = load([FIXTURE])
-    meta = run.metas[0]
-    meta.update(load_before=1.9, busy_before=0.05)  # the previous run's load still in the average
-    assert not any("Busy machine" in line for line in markdown.header(run))
-    meta.update(load_before=0.1, busy_before=1.2)
-    banner = [line for line in markdown.header(run) if "Busy machine" in line]
-    assert banner and "other processes kept 1.20 of" in banner[0]
-    meta.pop("busy_before")  # older files: the load average
-    meta.update(load_before=1.9)
-    assert any("load average 1.90" in line for line in markdown.header(run))
