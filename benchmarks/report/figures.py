@@ -180,8 +180,11 @@ def to_floor(run: Run, device: str) -> FigureSpec:
         return _backend_series(run, [f for f, _ in pts], [q for _, q in pts]) if pts else None
 
     def floor(dtype: str) -> tuple[Series, ...]:
-        sizes = (float(min(run.values("n"))), float(max(run.values("n"))))
-        return (Series(FLOOR_RATIO, sizes, (1.0, 1.0), BLACK, dash="dash", width=2.0),)
+        measured = [f.n for f in run.floors if (f.device, f.dtype) == (device, dtype)]
+        if not measured:
+            return ()
+        ends = (float(min(measured)), float(max(measured)))
+        return (Series(FLOOR_RATIO, ends, (1.0, 1.0), BLACK, dash="dash", width=2.0),)
 
     panels = _grid(run, device, "floor", "tₑ ÷ one read of x, y", series, floor)
     title, caption = "Distance from the memory floor", "dispatch-bound where high, bandwidth-bound near 1"

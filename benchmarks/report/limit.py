@@ -104,8 +104,9 @@ def why(run: Run, device: str, dtype: str) -> list[Text]:
     out = []
     if len(sizes) >= 2:
         n0, n1 = sizes[0], sizes[1]
-        growth = _medians(run, device, dtype, n0, n1)
-        if growth is not None:
+        growths = _growths(run, device, dtype, n0, n1)
+        if growths:
+            growth = statistics.median(growths)
             out.append(
                 text(
                     em("Small N is dispatch-bound."),
@@ -147,17 +148,11 @@ def _growths(run: Run, device: str, dtype: str, n0: int, n1: int) -> list[float]
     ]
 
 
-def _medians(run: Run, device: str, dtype: str, n0: int, n1: int) -> float | None:
-    g = _growths(run, device, dtype, n0, n1)
-    return statistics.median(g) if g else None
-
-
-def trace_growth(t: Trace) -> tuple[float, float, float]:
-    """(early, late, slope): median seconds of the first and last tenth of epochs, and s per epoch index."""
+def trace_growth(t: Trace) -> tuple[float, float]:
+    """(early, late): median seconds of an epoch in the first and in the last tenth of the trace."""
     e = np.asarray(t.epoch_s)
     k = max(1, len(e) // 10)
-    slope = float(np.polyfit(np.arange(len(e)), e, 1)[0]) if len(e) > 2 else 0.0
-    return float(np.median(e[:k])), float(np.median(e[-k:])), slope
+    return float(np.median(e[:k])), float(np.median(e[-k:]))
 
 
 def _graph_growth(run: Run, device: str) -> list[Text]:
@@ -165,7 +160,7 @@ def _graph_growth(run: Run, device: str) -> list[Text]:
     if TUTORIAL not in traces:
         return []
     t = traces[TUTORIAL]
-    early, late, _ = trace_growth(t)
+    early, late = trace_growth(t)
     flat = [(b, trace_growth(u)) for b, u in traces.items() if b != TUTORIAL]
     others = text(*[text("; ", Code(b), f" ×{g[1] / g[0]:.2g}") for b, g in flat])
     return [
