@@ -44,9 +44,10 @@ def figure(spec: FigureSpec, panel: Panel) -> str:
     return json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 
 
-def _r(v: float) -> float:
-    """A coordinate to 4 significant digits: finer than a pixel, and a third of the page's weight less."""
-    return float(f"{v:.4g}")
+def _r(v: float) -> float | int:
+    """A coordinate to 4 significant digits, finer than a pixel; whole numbers without a ".0"."""
+    r = float(f"{v:.4g}")
+    return int(r) if r.is_integer() and abs(r) < 2**53 else r
 
 
 def _hover(text: str) -> str:
