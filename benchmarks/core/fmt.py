@@ -23,8 +23,8 @@ def fmt_t_ci(i: stats.Interval | None) -> str:
     """
     if i is None:
         return "n/a"
-    if not i.resolved:
-        return f"≤ {fmt_t(i.high)} (unresolved)"
+    if not i.resolved:  # a time is never negative: an interval wholly at or below zero says ≈ 0
+        return f"≤ {fmt_t(i.high)} (unresolved)" if i.high > 0 else "≈ 0 (unresolved)"
     return f"{fmt_t(i.value)} ({fmt_t(i.low)}–{fmt_t(i.high)})"
 
 

@@ -1,6 +1,6 @@
 """The tutorial's figures, every backend overlaid, drawn from a saved run.json alone.
 
-``python -m benchmarks.report.tutorial results/run/run.json`` redraws them without training again.
+``gdbench figures results/run/run.json`` redraws them without training again.
 Figures are built with matplotlib's object API and rendered by Agg, never through pyplot:
 no display is needed and no global figure state is left behind.
 """

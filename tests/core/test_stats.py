@@ -197,5 +197,6 @@ def test_an_unresolved_time_is_written_as_its_upper_end_never_as_a_negative_time
     from benchmarks.core.fmt import fmt_t, fmt_t_ci
 
     assert fmt_t_ci(stats.Interval(-2.3e-4, -7.28e-4, 2.69e-4)) == f"≤ {fmt_t(2.69e-4)} (unresolved)"
+    assert fmt_t_ci(stats.Interval(-8.0e-5, -1.2e-4, -6.61e-5)) == "≈ 0 (unresolved)"  # never "≤ -66.1 µs"
     resolved = stats.Interval(3.5e-6, 3.4e-6, 3.7e-6)
     assert fmt_t_ci(resolved) == f"{fmt_t(3.5e-6)} ({fmt_t(3.4e-6)}–{fmt_t(3.7e-6)})"
