@@ -10,7 +10,9 @@ from .registry import (
     available_backends,
     backend_names,
     get_backend,
+    plugin_source,
     register_backend,
+    shown,
     unavailable_reason,
     unregister_backend,
 )
@@ -29,7 +31,9 @@ __all__ = [
     "backend_names",
     "get_backend",
     "make_linear",
+    "plugin_source",
     "register_backend",
+    "shown",
     "unavailable_reason",
     "unregister_backend",
 ]

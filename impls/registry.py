@@ -39,6 +39,8 @@ _REGISTRY: dict[str, Factory] = {
     "torch-ddp": _lazy("torch_ddp", "TorchDDP"),
     "jax-sharded": _lazy("jax_sharded", "JaxSharded"),
 }
+BUILTIN = frozenset(_REGISTRY)  # a plugin never takes one of these names
+_PLUGINS: dict[str, str] = {}  # plugin backend name -> where it came from (file, module, entry point)
 
 
 def backend_names() -> list[str]:
@@ -72,13 +74,35 @@ def available_backends() -> list[str]:
     return [n for n in _REGISTRY if unavailable_reason(n) is None]
 
 
-def register_backend(name: str, factory: Factory, *, replace: bool = False) -> None:
-    """Add a backend (a plugin, or a test double) under ``name``."""
+def register_backend(
+    name: str, factory: Factory, *, replace: bool = False, plugin: str | None = None
+) -> None:
+    """Add a backend (a plugin, or a test double) under ``name``; ``plugin`` says where it came from.
+
+    A plugin never replaces a built-in backend, even with ``replace``.
+    """
+    if plugin is not None and name in BUILTIN:
+        raise ValueError(f"backend {name!r} from {plugin} clashes with the built-in backend {name!r}")
     if name in _REGISTRY and not replace:
         raise ValueError(f"backend {name!r} is already registered")
     _REGISTRY[name] = factory
+    if plugin is not None:
+        _PLUGINS[name] = plugin
+    else:
+        _PLUGINS.pop(name, None)
 
 
 def unregister_backend(name: str) -> None:
     """Remove a backend added with register_backend."""
     _REGISTRY.pop(name, None)
+    _PLUGINS.pop(name, None)
+
+
+def plugin_source(name: str) -> str | None:
+    """Where plugin backend ``name`` came from; None for a built-in or a test double."""
+    return _PLUGINS.get(name)
+
+
+def shown(name: str) -> str:
+    """A backend's name as tables write it: plugins are marked, "mygd (plugin)"."""
+    return f"{name} (plugin)" if name in _PLUGINS else name

@@ -1,0 +1,307 @@
+"""Plugins: the user's own backend, named by a file, a module or an installed entry point.
+
+A plugin module offers either of two things:
+
+- a function ``loss_and_grad(w, b, x, y) -> (loss, dL/dw, dL/db)`` in NumPy (w of shape (d,), x
+  (n, d), y (n,)), which ``FunctionBackend`` drives by the shared trainer with numpy-closed's very
+  structure, so the stop rule, divergence and history come with it and the harness costs no more;
+- a backend class: a ``BackendBase`` subclass, or any class following ``impls.Backend``.
+
+``load(spec)`` takes ``FILE.py[:NAME]`` or ``package.module[:NAME]``; installed packages declare
+entry points of the group ``gdbench.backends`` (``load_entry_points``), as pytest finds its
+plugins. Every mistake is a ``PluginError`` of one line, raised before any work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import math
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .base import TrainConfig
+from .registry import BUILTIN, backend_names, plugin_source, register_backend
+from .trainer import BackendBase, Problem, Trace, run_epochs
+
+GROUP = "gdbench.backends"
+# Specs that `gdbench bench` hands its child pytest process (os.pathsep between them).
+ENV = "GDBENCH_PLUGINS"
+# Set to skip the installed entry points, as PYTEST_DISABLE_PLUGIN_AUTOLOAD does for pytest.
+NO_AUTOLOAD = "GDBENCH_DISABLE_PLUGIN_AUTOLOAD"
+
+LossAndGrad = Callable[[np.ndarray, Any, np.ndarray, np.ndarray], tuple[Any, Any, Any]]
+Params = tuple[np.ndarray, np.ndarray]
+
+_LOADED: dict[str, list[str]] = {}  # spec as given (files made absolute) -> backend names it added
+
+
+class PluginError(ValueError):
+    """A plugin that cannot be loaded or returned something wrong; the message is one line."""
+
+
+class FunctionBackend(BackendBase):
+    """A user's ``loss_and_grad`` under the shared trainer, stepped exactly as numpy-closed steps.
+
+    ``prepare`` calls it once at the initial (w, b) to check what it returns (shapes, dtypes, NaN),
+    naming the plugin when it is wrong; the timed epochs call it bare, so it is not slowed.
+    """
+
+    framework = "numpy"
+    source: str
+    func: LossAndGrad
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy out (w, b)."""
+        return np.asarray(params[0]).astype(np.float64), float(params[1])
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dt = np.dtype(cfg.dtype)
+        x, y = prob.x.astype(dt), prob.y.astype(dt)
+        lr = dt.type(cfg.lr)
+        func = type(self).func
+
+        def step(p: Params) -> tuple[Any, Callable[[], Params]]:
+            loss, gw, gb = func(p[0], p[1], x, y)
+            return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
+
+        def train() -> Trace[Params]:
+            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
+                return run_epochs(step, params, cfg, self.read)
+
+        # Once per prepare, outside every timed fit: what the function returns at the init.
+        self._checked(prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt), x, y)
+        return train
+
+    def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+        return self._checked(w, np.asarray(b, dtype=x.dtype), x, y)
+
+    def _checked(self, w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+        """Call the function; refuse a result of the wrong shape or dtype, or NaN from finite input."""
+        out = type(self).func(w, b, x, y)
+        where = f"plugin {self.name!r} ({self.source}): loss_and_grad"
+        if not isinstance(out, (tuple, list)) or len(out) != 3:
+            raise PluginError(f"{where} must return (loss, dL/dw, dL/db), got {_kind(out)}")
+        loss, gw, gb = out
+        d, dt = w.shape[0], x.dtype
+        for label, v in (("loss", loss), ("dL/db", gb)):
+            a = np.asarray(v)
+            if a.shape != () and a.shape != (1,):
+                raise PluginError(f"{where} returned {label} of shape {a.shape}; it must be a scalar")
+            if not (isinstance(v, float) or a.dtype == dt):
+                raise PluginError(f"{where} returned {label} as {a.dtype}; it must be {dt} (as x)")
+        ga = np.asarray(gw)
+        if not isinstance(gw, np.ndarray) or ga.shape != (d,):
+            raise PluginError(f"{where} returned dL/dw of shape {ga.shape}; it must be (d,) = ({d},)")
+        if ga.dtype != dt:
+            raise PluginError(f"{where} returned dL/dw as {ga.dtype}; it must be {dt} (as x)")
+        if np.all(np.isfinite(w)) and math.isfinite(float(b)):
+            bad = [k for k, v in (("loss", loss), ("dL/dw", gw), ("dL/db", gb)) if np.any(np.isnan(v))]
+            if bad:
+                raise PluginError(f"{where} returned NaN in {', '.join(bad)} at finite (w, b)")
+        return loss, gw, gb
+
+
+def function_backend(name: str, func: LossAndGrad, source: str) -> type[FunctionBackend]:
+    """A backend class named ``name`` that trains with ``func``."""
+    attrs = {"name": name, "source": source, "func": staticmethod(func), "__doc__": func.__doc__}
+    return type(f"Plugin_{name}", (FunctionBackend,), attrs)
+
+
+def load(spec: str) -> list[str]:
+    """Register the backend(s) of ``FILE.py[:NAME]`` or ``package.module[:NAME]``; their names."""
+    target, name = _split(spec)
+    is_file = target.endswith(".py") or os.sep in target or "/" in target
+    key = f"{Path(target).resolve()}{':' + name if name else ''}" if is_file else spec
+    if key in _LOADED:  # the same plugin named twice (the option and the environment) loads once
+        return _LOADED[key]
+    module = _import_file(spec, target) if is_file else _import_module(spec, target)
+    default = Path(target).stem if is_file else target.rsplit(".", 1)[-1]
+    names = _register(spec, module, name, default)
+    _LOADED[key] = names
+    return names
+
+
+def load_all(specs: list[str]) -> list[str]:
+    """Load every spec given, then the installed entry points (unless NO_AUTOLOAD is set)."""
+    names = [n for spec in specs for n in load(spec)]
+    if not os.environ.get(NO_AUTOLOAD):
+        names += load_entry_points()
+    return names
+
+
+def load_entry_points() -> list[str]:
+    """Register the backends installed packages declare in the entry-point group ``gdbench.backends``."""
+    names = []
+    for ep in importlib.metadata.entry_points(group=GROUP):
+        key = f"entry point {ep.name} = {ep.value}"
+        if key in _LOADED:
+            names += _LOADED[key]
+            continue
+        where = f"entry point {ep.name!r} ({ep.value})"
+        try:
+            obj = ep.load()
+        except SyntaxError as e:
+            raise PluginError(f"{where}: {_syntax(e)}") from None
+        except Exception as e:
+            raise PluginError(f"{where}: cannot import it: {type(e).__name__}: {e}") from None
+        if isinstance(obj, ModuleType):
+            _LOADED[key] = _register(where, obj, "", ep.name)
+        else:
+            _LOADED[key] = [_register_object(where, obj, ep.name)]
+        names += _LOADED[key]
+    return names
+
+
+def specs_for_child() -> str:
+    """The specs loaded so far, for ENV: what a child process loads to see the same backends."""
+    return os.pathsep.join(k for k in _LOADED if not k.startswith("entry point "))
+
+
+def load_env() -> list[str]:
+    """Load the specs in ENV and the entry points: a child process (bench's suite) calls this first."""
+    return load_all([s for s in os.environ.get(ENV, "").split(os.pathsep) if s])
+
+
+def _split(spec: str) -> tuple[str, str]:
+    """("FILE.py" or "package.module", NAME or "") from ``spec``."""
+    head, sep, tail = spec.rpartition(":")
+    if sep and tail.isidentifier() and head and not (len(head) == 1 and head.isalpha()):
+        return head, tail
+    if not spec.strip():
+        raise PluginError("--plugin needs FILE.py[:NAME] or package.module[:NAME], got ''")
+    return spec, ""
+
+
+def _syntax(e: SyntaxError) -> str:
+    return f"syntax error in {e.filename}, line {e.lineno}: {e.msg}"
+
+
+def _import_file(spec: str, target: str) -> ModuleType:
+    path = Path(target).resolve()
+    if not path.is_file():
+        raise PluginError(f"plugin {spec!r}: no such file {target}")
+    modname = f"gdbench_plugin_{path.stem}_{abs(hash(str(path))):x}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    loader_spec = importlib.util.spec_from_file_location(modname, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise PluginError(f"plugin {spec!r}: {target} cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[modname] = module  # dataclasses and pickle look their module up here
+    try:
+        loader_spec.loader.exec_module(module)
+    except SyntaxError as e:
+        del sys.modules[modname]
+        raise PluginError(f"plugin {spec!r}: {_syntax(e)}") from None
+    except Exception as e:
+        del sys.modules[modname]
+        raise PluginError(f"plugin {spec!r}: cannot import {target}: {type(e).__name__}: {e}") from None
+    return module
+
+
+def _import_module(spec: str, target: str) -> ModuleType:
+    try:
+        return importlib.import_module(target)
+    except SyntaxError as e:
+        raise PluginError(f"plugin {spec!r}: {_syntax(e)}") from None
+    except ModuleNotFoundError as e:
+        if e.name and target.startswith(e.name):
+            raise PluginError(
+                f"plugin {spec!r}: no module named {e.name!r} (a file needs its .py suffix)"
+            ) from None
+        raise PluginError(f"plugin {spec!r}: cannot import {target}: {type(e).__name__}: {e}") from None
+    except Exception as e:
+        raise PluginError(f"plugin {spec!r}: cannot import {target}: {type(e).__name__}: {e}") from None
+
+
+def _register(spec: str, module: ModuleType, name: str, default: str) -> list[str]:
+    """Register NAME from ``module``, or its backend classes, or its ``loss_and_grad``; their names."""
+    if name:
+        if not hasattr(module, name):
+            offered = [k for k, v in vars(module).items() if _offers(v, module) and not k.startswith("_")]
+            hint = f"it defines {', '.join(offered)}" if offered else "it defines no function or class"
+            raise PluginError(f"plugin {spec!r}: no {name!r} in {module.__name__}; {hint}")
+        backend = default if name == "loss_and_grad" else name
+        return [_register_object(spec, getattr(module, name), backend)]
+    classes = [v for v in vars(module).values() if inspect.isclass(v) and _offers(v, module)]
+    if classes:
+        return [_register_object(spec, cls, "") for cls in classes]
+    if callable(getattr(module, "loss_and_grad", None)):
+        return [_register_object(spec, module.loss_and_grad, default)]
+    raise PluginError(
+        f"plugin {spec!r}: defines neither a function loss_and_grad(w, b, x, y) nor a backend class"
+    )
+
+
+def _offers(v: object, module: ModuleType) -> bool:
+    """Whether ``v`` is something of the module's own a plugin can offer: a function or a backend class."""
+    if getattr(v, "__module__", None) != module.__name__:
+        return False
+    if inspect.isclass(v):
+        return not inspect.isabstract(v) and all(callable(getattr(v, m, None)) for m in _METHODS)
+    return inspect.isfunction(v)
+
+
+_METHODS = ("fit", "prepare", "loss_and_grad")
+
+
+def _register_object(spec: str, obj: object, default: str) -> str:
+    """Register one function or backend class; its backend name."""
+    if inspect.isclass(obj):
+        if inspect.isabstract(obj):
+            missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
+            raise PluginError(f"plugin {spec!r}: {obj.__name__} is abstract (it lacks {missing})")
+        lacking = [m for m in _METHODS if not callable(getattr(obj, m, None))]
+        if lacking:
+            raise PluginError(
+                f"plugin {spec!r}: {obj.__name__} is not a backend: it lacks {', '.join(lacking)} "
+                "(see impls.Backend, or subclass impls.BackendBase)"
+            )
+        name = getattr(obj, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {spec!r}: {obj.__name__} needs a class attribute name = '...'")
+        factory: Callable[..., Any] = obj
+    elif callable(obj):
+        _check_signature(spec, obj)
+        name = default
+        factory = function_backend(name, obj, spec)
+    else:
+        raise PluginError(f"plugin {spec!r}: {default!r} is a {type(obj).__name__}, not a function or class")
+    if name in BUILTIN:
+        raise PluginError(
+            f"plugin {spec!r}: its backend {name!r} clashes with the built-in backend; give it another name"
+        )
+    if name in backend_names() and plugin_source(name) != spec:
+        raise PluginError(f"plugin {spec!r}: backend {name!r} is already registered by {plugin_source(name)}")
+    register_backend(name, factory, replace=True, plugin=spec)
+    return name
+
+
+def _check_signature(spec: str, func: Callable[..., Any]) -> None:
+    """Refuse a function that cannot be called as loss_and_grad(w, b, x, y)."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # a builtin or C function without a signature: it is tried when called
+    try:
+        sig.bind(0, 0, 0, 0)
+    except TypeError:
+        fname = getattr(func, "__name__", "the function")
+        raise PluginError(
+            f"plugin {spec!r}: {fname}{sig} has the wrong signature; expected loss_and_grad(w, b, x, y) "
+            "returning (loss, dL/dw, dL/db)"
+        ) from None
+
+
+def _kind(v: object) -> str:
+    return f"a tuple of {len(v)}" if isinstance(v, tuple) else type(v).__name__
