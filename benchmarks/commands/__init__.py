@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "scaling": "scaling",
     "validate-choose": "validate_choose",
 }
+# The commands that take --plugin, and see the installed entry points of gdbench.backends.
+PLUGIN_COMMANDS = ("run", "check", "list", "bench", "choose")
 
 
 def summary(module: str) -> str:
@@ -71,11 +73,35 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             mod = importlib.import_module(f"{__name__}.{module}")
             sub.description = mod.__doc__
             mod.add_arguments(sub)
+            if name in PLUGIN_COMMANDS:
+                add_plugin_option(sub)
             for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
                 if "--out" in action.option_strings and action.type is Path:
                     action.type = out_dir
             sub.set_defaults(_main=mod.main)
     return parser
+
+
+def add_plugin_option(p: argparse.ArgumentParser) -> None:
+    """The --plugin option the commands that train or list backends share."""
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="your own backend: FILE.py[:NAME] or package.module[:NAME], a loss_and_grad(w, b, x, y) "
+        "function or a backend class (repeatable; docs/plugins.md)",
+    )
+
+
+def load_plugins(specs: list[str]) -> None:
+    """Register the named plugins and the installed ones, before any work; a bad one is a usage error."""
+    from impls import plugins  # numpy only; frameworks load when a backend is built
+
+    try:
+        plugins.load_all(specs)
+    except plugins.PluginError as e:
+        raise UsageError(str(e)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if getattr(args, "out", None) is not None:  # every command's output folder, before any work
             check_writable(args.out)
+        if args.command in PLUGIN_COMMANDS:
+            load_plugins(args.plugin)
         status = int(args._main(args))
         sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
         return status

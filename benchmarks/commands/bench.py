@@ -28,6 +28,7 @@ from benchmarks.core import sweep
 from benchmarks.core.files import UsageError, atomic_write_json, out_dir
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.suite.machine import cpu_busy
+from impls import plugins
 
 SUITE = Path(str(importlib.util.find_spec("benchmarks.suite.bench_fit").origin))  # type: ignore[union-attr]
 
@@ -166,6 +167,19 @@ def check_cuda(backends: list[str]) -> None:
         )
 
 
+def plugin_env(environ: dict[str, str]) -> dict[str, str]:
+    """What the suite's process needs to load the plugins loaded here (files by absolute path).
+
+    A plugin module is found from the working directory here; the suite runs elsewhere, so the
+    directory goes on its PYTHONPATH, after the entries already there.
+    """
+    specs = plugins.specs_for_child()
+    if not specs:
+        return {}
+    path = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p] + [os.getcwd()]
+    return {plugins.ENV: specs, "PYTHONPATH": os.pathsep.join(path)}
+
+
 def target_path(args: argparse.Namespace) -> Path:
     """Where the JSON goes; never an existing file unless --force."""
     name = args.name or f"bench-{datetime.now():%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}.json"
@@ -219,6 +233,7 @@ def main(args: argparse.Namespace) -> int:
     # under pytest -n): pytest-benchmark, seeing a worker's variables, would disable itself.
     ours = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
     env = sweep.thread_env(args.threads, ours)
+    env.update(plugin_env(ours))
     print(
         f"gdbench bench: {'quick' if args.quick else 'full'} sweep, {args.threads} thread(s), -> {path}",
         flush=True,

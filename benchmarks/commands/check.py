@@ -20,6 +20,7 @@ import impls
 from benchmarks.core import oracle, problems
 from benchmarks.core.files import UsageError
 from benchmarks.core.problems import Case
+from impls.plugins import PluginError
 
 # Central differences lose ~eps·L/h to rounding: at most ~1e-10 relative here with h = 1e-5·max(1, |θ|).
 RTOL_FD = 1e-7
@@ -108,7 +109,7 @@ class Judge:
                     gap = float(np.max(np.abs(got - fd)) / max(float(np.max(np.abs(fd))), 1e-300))
                     rel_fd = gap if rel_fd is None or not gap <= rel_fd else rel_fd
         except Exception as e:  # a backend that crashes fails the check, the others still run
-            return {"backend": name, "ok": False, "error": f"{type(e).__name__}: {e}", "worst": worst,
+            return {"backend": name, "ok": False, "error": _error(e), "worst": worst,
                     "families": families, "rel_fd": rel_fd}
         finally:
             close = getattr(be, "close", None)
@@ -117,6 +118,11 @@ class Judge:
         ok = bool(worst["ratio"] <= 1.0 and (rel_fd is None or rel_fd <= RTOL_FD))  # NaN fails too
         return {"backend": name, "ok": ok, "error": None, "worst": worst, "families": families,
                 "rel_fd": rel_fd}
+
+
+def _error(e: Exception) -> str:
+    """One line for a backend that raised; a plugin's own messages already say who and what."""
+    return str(e) if isinstance(e, PluginError) else f"{type(e).__name__}: {e}"
 
 
 def select_cases(args: argparse.Namespace) -> list[Case]:
@@ -184,7 +190,7 @@ def _print(report: dict[str, Any]) -> None:
         w, fd = r["worst"], r["rel_fd"]
         verdict = "ok" if r["ok"] else f"FAIL{': ' + r['error'] if r['error'] else ''}"
         fd_text = "-" if fd is None else f"{fd:.1e}"
-        rows.append([r["backend"], f"{w['ratio']:.2g}", fd_text, w["where"], verdict])
+        rows.append([impls.shown(r["backend"]), f"{w['ratio']:.2g}", fd_text, w["where"], verdict])
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for i, row in enumerate(rows):
         cells = [c.ljust(w) for c, w in zip(row[: len(head)], widths, strict=True)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from benchmarks.core.problems import DATA_FORMATS as FORMATS
 from benchmarks.core.problems import load as load_xy
 from benchmarks.core.results import load
 from benchmarks.core.sweep import parse_size
+from impls import plugins
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -73,6 +75,7 @@ def _measure(run_args: list[str]) -> Path:
     """Run a short bench in a temporary folder; the JSON it saved."""
     out = Path(tempfile.mkdtemp(prefix="gdbench-choose-"))
     cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(out), "--name", "choose.json"]
+    cmd += [a for spec in plugins.specs_for_child().split(os.pathsep) if spec for a in ("--plugin", spec)]
     print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
     rc = subprocess.call(cmd, stdout=sys.stderr)
     if rc != 0 or not (out / "choose.json").exists():

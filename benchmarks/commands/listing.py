@@ -22,6 +22,7 @@ def describe(name: str) -> dict[str, Any]:
     except impls.BackendUnavailable as e:
         return {
             "backend": name,
+            "plugin": impls.plugin_source(name),
             "available": False,
             "reason": str(e),
             "framework": None,
@@ -31,6 +32,7 @@ def describe(name: str) -> dict[str, Any]:
     # Plugins need only satisfy the Backend Protocol; BackendBase adds these three.
     return {
         "backend": name,
+        "plugin": impls.plugin_source(name),
         "available": True,
         "reason": None,
         "framework": getattr(be, "framework", None),
@@ -49,7 +51,13 @@ def main(args: argparse.Namespace) -> int:
     for r in rows:
         status = "available" if r["available"] else "unavailable"
         table.append(
-            [r["backend"], status, r["framework"] or "-", r["version"] or "-", ", ".join(r["devices"]) or "-"]
+            [
+                impls.shown(r["backend"]),
+                status,
+                r["framework"] or "-",
+                r["version"] or "-",
+                ", ".join(r["devices"]) or "-",
+            ]
         )
     print("\n".join(aligned(table, rule=True)))
     for r in rows:

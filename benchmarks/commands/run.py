@@ -13,6 +13,7 @@ import dataclasses
 import math
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from benchmarks.core.sweep import parse_size
 from benchmarks.core.verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
 from benchmarks.suite.machine import versions
 from impls import Backend, FitResult, TrainConfig
+from impls.plugins import PluginError
 
 # Options some backends take: run argument -> {backend: keyword of impls.get_backend(name, **kw)},
 # passed when the argument is set (not None).
@@ -192,6 +194,7 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
         },
     )
     drawn = progress.enabled(sys.stderr)
+    tb = ""
     if not drawn:
         print(f"{label} training ...", end="", file=sys.stderr, flush=True)
     try:
@@ -201,7 +204,9 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
             try:
                 out.result = r = be.fit(x, y, cfg)
             except Exception as e:  # one broken backend must not hide the others' results
-                out.status, out.error = "error", f"{type(e).__name__}: {e}"
+                why = str(e) if isinstance(e, PluginError) else f"{type(e).__name__}: {e}"
+                out.status, out.error = "error", why
+                tb = traceback.format_exc()
             out.wall = time.perf_counter() - start
     except KeyboardInterrupt:  # end this backend's line before the CLI's own
         print(f"{label} interrupted" if drawn else " interrupted", file=sys.stderr)
@@ -213,6 +218,8 @@ def train(name: str, be: Backend, x: np.ndarray, y: np.ndarray, cfg: TrainConfig
     out.notes = list(dict.fromkeys(m for m in said if not (diverged and "diverged" in m)))  # once each
     done = f"{r.epochs} epochs, {r.stop_reason}, loop {r.seconds:.3f} s" if out.result else out.error
     print(f" {done} (fit() {out.wall:.2f} s with set-up)", file=sys.stderr)
+    if verbose and out.result is None:
+        print(tb.rstrip(), file=sys.stderr)
     for note in out.notes:
         print(f"    note: {note}", file=sys.stderr)
     if verbose and out.result is not None and r.losses is not None and r.ws is not None and r.bs is not None:
@@ -250,6 +257,7 @@ def run_record(
     for o in outcomes:
         item: dict[str, Any] = {
             "backend": o.name,
+            "plugin": impls.plugin_source(o.name),
             **o.about,
             "status": o.status,
             "error": o.error or None,

@@ -119,12 +119,13 @@ def table(record: dict[str, Any]) -> str:
     """The results of a run record as an aligned text table."""
     rows = [["backend", "w", "b", "final loss", "epochs", "stop", "loop (s)", "|θ-θ*|", "vs ref", "agrees"]]
     for r in record["results"]:
+        name = r["backend"] + (" (plugin)" if r.get("plugin") else "")
         if r.get("epochs") is None:
-            rows.append([r["backend"], "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
+            rows.append([name, "-", "-", "-", "-", "error", "-", "-", "-", "NO"])
             continue
         rows.append(
             [
-                r["backend"],
+                name,
                 vec(r["w"], ".6g"),
                 fmt(r["b"], ".6g"),
                 fmt(r["loss"], ".3e"),

@@ -31,6 +31,15 @@ from benchmarks.suite import floor, protocol  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
 from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
+from impls import plugins  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the plugins `gdbench bench` loaded (impls.plugins.ENV) before the grid is built."""
+    try:
+        plugins.load_env()
+    except plugins.PluginError as e:
+        raise pytest.UsageError(f"gdbench: {e}") from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -278,6 +287,7 @@ def pytest_benchmark_update_json(
             "trace": s.trace,
             "devices": backend.devices() if backend is not None else [],
             "framework": getattr(backend, "framework", None),
+            "plugin": impls.plugin_source(s.base or name),
         }
     output_json["gdbench"] = {
         **g,
