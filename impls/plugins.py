@@ -41,6 +41,7 @@ NO_AUTOLOAD = "GDBENCH_DISABLE_PLUGIN_AUTOLOAD"
 LossAndGrad = Callable[[np.ndarray, Any, np.ndarray, np.ndarray], tuple[Any, Any, Any]]
 Params = tuple[np.ndarray, np.ndarray]
 
+_PREFIX = "gdbench_plugin_"  # of the module names plugin files are imported under
 _LOADED: dict[str, list[str]] = {}  # spec as given (files made absolute) -> backend names it added
 
 
@@ -190,7 +191,7 @@ def _import_file(spec: str, target: str) -> ModuleType:
     path = Path(target).resolve()
     if not path.is_file():
         raise PluginError(f"plugin {spec!r}: no such file {target}")
-    modname = f"gdbench_plugin_{path.stem}_{abs(hash(str(path))):x}"
+    modname = f"{_PREFIX}{path.stem}_{abs(hash(str(path))):x}"
     if modname in sys.modules:
         return sys.modules[modname]
     loader_spec = importlib.util.spec_from_file_location(modname, path)
@@ -230,7 +231,10 @@ def _register(spec: str, module: ModuleType, name: str, default: str) -> list[st
         if not hasattr(module, name):
             offered = [k for k, v in vars(module).items() if _offers(v, module) and not k.startswith("_")]
             hint = f"it defines {', '.join(offered)}" if offered else "it defines no function or class"
-            raise PluginError(f"plugin {spec!r}: no {name!r} in {module.__name__}; {hint}")
+            where = module.__name__
+            if where.startswith(_PREFIX):
+                where = Path(str(module.__file__)).name
+            raise PluginError(f"plugin {spec!r}: no {name!r} in {where}; {hint}")
         backend = default if name == "loss_and_grad" else name
         return [_register_object(spec, getattr(module, name), backend)]
     classes = [v for v in vars(module).values() if inspect.isclass(v) and _offers(v, module)]

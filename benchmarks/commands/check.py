@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "optimum. " + problems.DATA_FORMATS,
     )
     p.add_argument("--json", action="store_true", help="print the same as JSON")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of a backend that raised"
+    )
 
 
 def finite_differences(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -70,6 +74,7 @@ class Judge:
 
     def __init__(self, cases: list[Case]) -> None:
         self.cases = cases
+        self.tracebacks: dict[str, str] = {}  # backend -> what it raised, for --verbose
         self.wants = [oracle.exact(c.w, c.b, c.x, c.y) for c in cases]
         self.tols = [oracle.tolerance(c.w, c.b, c.x, c.y) for c in cases]
         self.fds = [
@@ -109,6 +114,7 @@ class Judge:
                     gap = float(np.max(np.abs(got - fd)) / max(float(np.max(np.abs(fd))), 1e-300))
                     rel_fd = gap if rel_fd is None or not gap <= rel_fd else rel_fd
         except Exception as e:  # a backend that crashes fails the check, the others still run
+            self.tracebacks[name] = traceback.format_exc()
             return {"backend": name, "ok": False, "error": _error(e), "worst": worst,
                     "families": families, "rel_fd": rel_fd}
         finally:
@@ -146,6 +152,9 @@ def main(args: argparse.Namespace) -> int:
     names, skipped = _select(args.backends)
     judge = Judge(cases)
     rows = [judge.verify(n) for n in names]
+    if getattr(args, "verbose", False):
+        for name, tb in judge.tracebacks.items():
+            print(f"{name} raised:\n{tb.rstrip()}", file=sys.stderr)
     counts: dict[str, int] = {}
     for c in cases:
         counts[c.family] = counts.get(c.family, 0) + 1
