@@ -131,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"from: {', '.join(_shown(p) for p in paths)}")
     if note:
         print(f"epochs: {note}")
-    _table(preds)
+    _table(preds, set(run.plugins()))
     flagged = [p for p in preds if p.extrapolated]
     if flagged:
         reasons = sorted({r for p in flagged for r in p.extrapolated})
@@ -149,8 +149,9 @@ def main(args: argparse.Namespace) -> int:
         )
     else:
         print(f"tie within noise: {', '.join(best)} (their noise intervals overlap)")
-        settle = f"gdbench choose --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
-        print(f"to settle it: {settle}  (or gdbench bench --sizes {n} --backends {','.join(best)})")
+        mine = "".join(f" --plugin {src}" for name, src in run.plugins().items() if name in best)
+        settle = f"gdbench choose{mine} --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
+        print(f"to settle it: {settle}  (or gdbench bench{mine} --sizes {n} --backends {','.join(best)})")
     return 0
 
 
@@ -162,11 +163,13 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _table(preds: list[Prediction]) -> None:
+def _table(preds: list[Prediction], mine: set[str]) -> None:
     head = ["backend", "predicted", "of which one-time", "interval (95 %)", "noise interval", ""]
     rows = [
         [
-            p.backend + (" (algorithmic)" if p.kind == "algorithmic" else ""),
+            p.backend
+            + (" (algorithmic)" if p.kind == "algorithmic" else "")
+            + (" (plugin)" if p.backend in mine else ""),
             fmt_t(p.seconds),
             fmt_t(p.first_result_seconds),
             f"{fmt_t(p.low)} – {fmt_t(p.high)}",

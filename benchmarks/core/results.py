@@ -139,6 +139,15 @@ class Run:
         """Backends with results, in the order the suite ran them."""
         return list(dict.fromkeys(f.backend for f in self.fits))
 
+    def plugins(self) -> dict[str, str]:
+        """Plugin backends of these runs (the user's own, not gdbench's) -> where each came from."""
+        return {
+            name: str(b["plugin"])
+            for meta in self.metas
+            for name, b in meta.get("backend_info", {}).items()
+            if isinstance(b, dict) and b.get("plugin")
+        }
+
 
 def read_json(path: Path) -> dict[str, Any]:
     """A pytest-benchmark JSON file as a dict; UsageError when missing or not one."""

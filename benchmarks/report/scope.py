@@ -59,6 +59,11 @@ def provenance(run: Run) -> list[Block]:
             )
         )
     ]
+    if run.plugins():  # ranked like the built-ins, but the reader should know whose code they are
+        found = enumerate(run.plugins().items())
+        mine = [text("; " if i else "", Code(n), f" from {src}") for i, (n, src) in found]
+        lead = text(strong("Plugins"), " (the user's own backends, ranked as gdbench's): ")
+        out.append(Paragraph(text(lead, *mine, ".")))
     busy, load, cpus = meta.get("busy_before"), meta.get("load_before"), cpu.get("count") or 1
     if busy is not None:  # measured over a second before the run: the load average lags a minute
         said = f"other processes kept {busy:.2f} of {cpus} CPU(s) busy in the second before the run"
