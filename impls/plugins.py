@@ -62,7 +62,7 @@ class FunctionBackend(BackendBase):
 
     def read(self, params: Params) -> tuple[np.ndarray, float]:
         """Copy out (w, b)."""
-        return np.asarray(params[0]).astype(np.float64), float(params[1])
+        return params[0].astype(np.float64), float(params[1])
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
         dt = np.dtype(cfg.dtype)
