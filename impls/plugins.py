@@ -211,6 +211,10 @@ def _import_file(spec: str, target: str) -> ModuleType:
 
 
 def _import_module(spec: str, target: str) -> ModuleType:
+    # Found from the working directory, as `python -m` finds it (the console script's sys.path
+    # starts with its own bin/ instead); last, so it shadows no installed package.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         return importlib.import_module(target)
     except SyntaxError as e:

@@ -52,6 +52,13 @@ def test_run_trains_the_tutorial_with_both_forms_and_they_agree(tmp_path):
     }  # fmt: skip
 
 
+def test_a_module_is_found_from_the_working_directory(tmp_path, monkeypatch):
+    write(tmp_path, "mygd.py", GOOD)
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = gdbench("check", "--plugin", "mygd:loss_and_grad", "--backends", "mygd", *FEW)
+    assert rc == 0 and "mygd (plugin)" in out, out + err
+
+
 def test_a_plugin_that_raises_fails_alone_with_its_traceback_under_verbose(tmp_path):
     boom = write(tmp_path, "boom.py", "def loss_and_grad(w, b, x, y):\n    raise RuntimeError('kaboom')\n")
     argv = ["run", "--plugin", boom, "--backends", "boom,numpy-closed", "--epochs", "20", "-v"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def loss_and_grad(w, b, x, y):
 def isolated() -> Iterator[None]:
     """The registry, the loaded plugins and sys.modules restored when the block ends."""
     saved = dict(registry._REGISTRY), dict(registry._PLUGINS), dict(plugins._LOADED)
-    modules = set(sys.modules)
+    modules, path = set(sys.modules), list(sys.path)
     try:
         yield
     finally:
@@ -32,8 +33,10 @@ def isolated() -> Iterator[None]:
             d.clear()
             d.update(old)  # type: ignore[arg-type]
         for name in set(sys.modules) - modules:
-            if name.startswith(plugins._PREFIX):
-                del sys.modules[name]
+            where = str(getattr(sys.modules[name], "__file__", None) or "")
+            if name.startswith(plugins._PREFIX) or where.startswith(tempfile.gettempdir()):
+                del sys.modules[name]  # plugins, and the modules tests wrote in tmp_path
+        sys.path[:] = path
 
 
 def write(folder: Path, name: str, source: str) -> str:
