@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import TrainConfig
+from .base import BackendUnavailable, TrainConfig
 from .registry import BUILTIN, backend_names, plugin_source, register_backend
 from .trainer import BackendBase, Problem, Trace, run_epochs
 
@@ -278,7 +278,7 @@ def _register_object(spec: str, obj: object, default: str) -> str:
         name = getattr(obj, "name", None)
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {spec!r}: {obj.__name__} needs a class attribute name = '...'")
-        factory: Callable[..., Any] = obj
+        factory: Callable[..., Any] = _guarded(obj, name)
     elif callable(obj):
         _check_signature(spec, obj)
         name = default
@@ -293,6 +293,18 @@ def _register_object(spec: str, obj: object, default: str) -> str:
         raise PluginError(f"plugin {spec!r}: backend {name!r} is already registered by {plugin_source(name)}")
     register_backend(name, factory, replace=True, plugin=spec)
     return name
+
+
+def _guarded(cls: type, name: str) -> Callable[..., Any]:
+    """Build ``cls``; a framework it cannot import makes it unavailable, as for the built-ins."""
+
+    def build(**options: Any) -> Any:
+        try:
+            return cls(**options)
+        except ImportError as e:
+            raise BackendUnavailable(f"plugin {name!r} cannot import its framework: {e}") from e
+
+    return build
 
 
 def _check_signature(spec: str, func: Callable[..., Any]) -> None:

@@ -48,6 +48,13 @@ def test_a_backend_class_in_a_file_is_registered_under_its_name(dtype):
     fits_like_numpy_closed("mygd-inplace", dtype)
 
 
+def test_a_class_whose_framework_is_missing_is_unavailable_not_an_error(tmp_path):
+    source = "class Cu:\n    name = 'cu'\n    def __init__(self):\n        import no_such_cupy_gdbench\n"
+    source += "    fit = prepare = loss_and_grad = lambda self, *a: None\n"
+    assert plugins.load(write(tmp_path, "cu.py", source)) == ["cu"]
+    assert "no_such_cupy_gdbench" in str(impls.unavailable_reason("cu"))
+
+
 def test_the_stop_rule_and_divergence_come_from_the_shared_trainer():
     plugins.load(str(EXAMPLES / "mygd.py"))
     be = impls.get_backend("mygd")
