@@ -98,7 +98,7 @@ class FunctionBackend(BackendBase):
             a = np.asarray(v)
             if a.shape != () and a.shape != (1,):
                 raise PluginError(f"{where} returned {label} of shape {a.shape}; it must be a scalar")
-            if not (isinstance(v, float) or a.dtype == dt):
+            if not (type(v) is float or a.dtype == dt):  # a Python float adapts; np.float64 would not
                 raise PluginError(f"{where} returned {label} as {a.dtype}; it must be {dt} (as x)")
         ga = np.asarray(gw)
         if not isinstance(gw, np.ndarray) or ga.shape != (d,):
