@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import impls
 from benchmarks.core.costmodel import Prediction, candidates, predictions, recommended
 from benchmarks.core.files import UsageError
 from benchmarks.core.fmt import aligned, fmt_t
@@ -114,6 +115,10 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError("--measure times d = 1 only (the suite's data); drop --measure or --features")
         lead = [p.backend for p in candidates(preds) if p.kind == "per-pass"][:3]
         lead += [p.backend for p in preds if p.backend in recommended(preds) and p.backend not in lead]
+        unloaded = {n: src for n, src in run.plugins().items() if n in lead and not impls.plugin_source(n)}
+        if unloaded:  # the code a saved run names is never run unasked: the user names it again
+            give = " ".join(f"--plugin {src}" for src in unloaded.values())
+            raise UsageError(f"--measure times plugin(s) {', '.join(unloaded)} of that run: add {give}")
         select = ["--sizes", str(n), "--backends", ",".join(lead), "--dtypes", args.dtype]
         path = _measure([*select, "--devices", args.device, "--modes", mode, "--budget", "10"])
         paths, run = [path], load([path])

@@ -156,6 +156,13 @@ def test_choose_predicts_the_plugin_and_compare_reads_its_run(quick):
     assert rc == 0 and "mygd cpu float64 N=10² nohist" in out, out + err
 
 
+def test_choose_measures_a_plugin_only_when_named_again(quick):
+    *_, path = quick
+    job = ["--runs", str(path), "--size", "100", "--epochs", "10", "--measure"]
+    rc, out, err = gdbench("choose", *job)
+    assert (rc, out) == (2, "") and f"of that run: add --plugin {MYGD}" in err
+
+
 def test_a_plugin_the_suite_process_cannot_load_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(plugins, "specs_for_child", lambda: str(tmp_path / "gone.py"))
     rc, out, err = gdbench(
