@@ -4,7 +4,16 @@ Importing this package imports neither torch nor JAX: each backend module import
 framework when the backend is built, so a missing framework only disables its backends.
 """
 
-from .base import DEVICES, DTYPES, Backend, BackendUnavailable, FitResult, StopReason, TrainConfig
+from .base import (
+    DEVICES,
+    DTYPES,
+    Backend,
+    BackendUnavailable,
+    FitResult,
+    PluginError,
+    StopReason,
+    TrainConfig,
+)
 from .data import make_linear
 from .registry import (
     available_backends,
@@ -25,6 +34,7 @@ __all__ = [
     "BackendBase",
     "BackendUnavailable",
     "FitResult",
+    "PluginError",
     "StopReason",
     "TrainConfig",
     "available_backends",

@@ -20,6 +20,10 @@ class BackendUnavailable(RuntimeError):
     """A backend cannot be built here: its framework is missing or broken."""
 
 
+class PluginError(ValueError):
+    """A plugin that cannot be loaded, or returned something wrong; the message is one line."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Full-batch gradient descent on the mean squared error; defaults are the tutorial's."""

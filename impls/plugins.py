@@ -3,8 +3,8 @@
 A plugin module offers either of two things:
 
 - a function ``loss_and_grad(w, b, x, y) -> (loss, dL/dw, dL/db)`` in NumPy (w of shape (d,), x
-  (n, d), y (n,)), which ``FunctionBackend`` drives by the shared trainer with numpy-closed's very
-  structure, so the stop rule, divergence and history come with it and the harness costs no more;
+  (n, d), y (n,)), which ``function_backend.FunctionBackend`` drives by the shared trainer with
+  numpy-closed's very structure, so the stop rule, divergence and history come with it;
 - a backend class: a ``BackendBase`` subclass, or any class following ``impls.Backend``.
 
 ``load(spec)`` takes ``FILE.py[:NAME]`` or ``package.module[:NAME]``; installed packages declare
@@ -18,7 +18,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,11 +25,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
-from .base import BackendUnavailable, TrainConfig
+from .base import BackendUnavailable, PluginError
+from .function_backend import function_backend
 from .registry import BUILTIN, backend_names, plugin_source, register_backend
-from .trainer import BackendBase, Problem, Trace, run_epochs
 
 GROUP = "gdbench.backends"
 # Specs that `gdbench bench` hands its child pytest process (os.pathsep between them).
@@ -38,84 +35,8 @@ ENV = "GDBENCH_PLUGINS"
 # Set to skip the installed entry points, as PYTEST_DISABLE_PLUGIN_AUTOLOAD does for pytest.
 NO_AUTOLOAD = "GDBENCH_DISABLE_PLUGIN_AUTOLOAD"
 
-LossAndGrad = Callable[[np.ndarray, Any, np.ndarray, np.ndarray], tuple[Any, Any, Any]]
-Params = tuple[np.ndarray, np.ndarray]
-
 _PREFIX = "gdbench_plugin_"  # of the module names plugin files are imported under
 _LOADED: dict[str, list[str]] = {}  # spec as given (files made absolute) -> backend names it added
-
-
-class PluginError(ValueError):
-    """A plugin that cannot be loaded or returned something wrong; the message is one line."""
-
-
-class FunctionBackend(BackendBase):
-    """A user's ``loss_and_grad`` under the shared trainer, stepped exactly as numpy-closed steps.
-
-    ``prepare`` calls it once at the initial (w, b) to check what it returns (shapes, dtypes, NaN),
-    naming the plugin when it is wrong; the timed epochs call it bare, so it is not slowed.
-    """
-
-    framework = "numpy"
-    source: str
-    func: LossAndGrad
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy out (w, b)."""
-        return params[0].astype(np.float64), float(params[1])
-
-    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
-        dt = np.dtype(cfg.dtype)
-        x, y = prob.x.astype(dt), prob.y.astype(dt)
-        lr = dt.type(cfg.lr)
-        func = type(self).func
-
-        def step(p: Params) -> tuple[Any, Callable[[], Params]]:
-            loss, gw, gb = func(p[0], p[1], x, y)
-            return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
-
-        def train() -> Trace[Params]:
-            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
-                return run_epochs(step, params, cfg, self.read)
-
-        # Once per prepare, outside every timed fit: what the function returns at the init.
-        self._checked(prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt), x, y)
-        return train
-
-    def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
-        return self._checked(w, np.asarray(b, dtype=x.dtype), x, y)
-
-    def _checked(self, w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
-        """Call the function; refuse a result of the wrong shape or dtype, or NaN from finite input."""
-        out = type(self).func(w, b, x, y)
-        where = f"plugin {self.name!r} ({self.source}): loss_and_grad"
-        if not isinstance(out, (tuple, list)) or len(out) != 3:
-            raise PluginError(f"{where} must return (loss, dL/dw, dL/db), got {_kind(out)}")
-        loss, gw, gb = out
-        d, dt = w.shape[0], x.dtype
-        for label, v in (("loss", loss), ("dL/db", gb)):
-            a = np.asarray(v)
-            if a.shape != () and a.shape != (1,):
-                raise PluginError(f"{where} returned {label} of shape {a.shape}; it must be a scalar")
-            if not (type(v) is float or a.dtype == dt):  # a Python float adapts; np.float64 would not
-                raise PluginError(f"{where} returned {label} as {a.dtype}; it must be {dt} (as x)")
-        ga = np.asarray(gw)
-        if not isinstance(gw, np.ndarray) or ga.shape != (d,):
-            raise PluginError(f"{where} returned dL/dw of shape {ga.shape}; it must be (d,) = ({d},)")
-        if ga.dtype != dt:
-            raise PluginError(f"{where} returned dL/dw as {ga.dtype}; it must be {dt} (as x)")
-        if np.all(np.isfinite(w)) and math.isfinite(float(b)):
-            bad = [k for k, v in (("loss", loss), ("dL/dw", gw), ("dL/db", gb)) if np.any(np.isnan(v))]
-            if bad:
-                raise PluginError(f"{where} returned NaN in {', '.join(bad)} at finite (w, b)")
-        return loss, gw, gb
-
-
-def function_backend(name: str, func: LossAndGrad, source: str) -> type[FunctionBackend]:
-    """A backend class named ``name`` that trains with ``func``."""
-    attrs = {"name": name, "source": source, "func": staticmethod(func), "__doc__": func.__doc__}
-    return type(f"Plugin_{name}", (FunctionBackend,), attrs)
 
 
 def load(spec: str) -> list[str]:
@@ -321,7 +242,3 @@ def _check_signature(spec: str, func: Callable[..., Any]) -> None:
             f"plugin {spec!r}: {fname}{sig} has the wrong signature; expected loss_and_grad(w, b, x, y) "
             "returning (loss, dL/dw, dL/db)"
         ) from None
-
-
-def _kind(v: object) -> str:
-    return f"a tuple of {len(v)}" if isinstance(v, tuple) else type(v).__name__

@@ -21,7 +21,7 @@ import impls
 from benchmarks.core import oracle, problems
 from benchmarks.core.files import UsageError
 from benchmarks.core.problems import Case
-from impls.plugins import PluginError
+from impls import PluginError
 
 # Central differences lose ~eps·L/h to rounding: at most ~1e-10 relative here with h = 1e-5·max(1, |θ|).
 RTOL_FD = 1e-7

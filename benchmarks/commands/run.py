@@ -29,8 +29,7 @@ from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.sweep import parse_size
 from benchmarks.core.verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
 from benchmarks.suite.machine import versions
-from impls import Backend, FitResult, TrainConfig
-from impls.plugins import PluginError
+from impls import Backend, FitResult, PluginError, TrainConfig
 
 # Options some backends take: run argument -> {backend: keyword of impls.get_backend(name, **kw)},
 # passed when the argument is set (not None).

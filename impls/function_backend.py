@@ -1,0 +1,92 @@
+"""Plugin functions: a user's ``loss_and_grad(w, b, x, y)`` made a backend under the shared trainer.
+
+``FunctionBackend`` steps exactly as numpy-closed does (one call per epoch, the update deferred in
+a closure), so the stop rule, divergence and history follow the contract and the harness costs no
+more than numpy-closed's (docs/plugins.md). What the function returns is checked outside the loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .base import PluginError, TrainConfig
+from .trainer import BackendBase, Problem, Trace, run_epochs
+
+LossAndGrad = Callable[[np.ndarray, Any, np.ndarray, np.ndarray], tuple[Any, Any, Any]]
+Params = tuple[np.ndarray, np.ndarray]
+
+
+class FunctionBackend(BackendBase):
+    """A user's ``loss_and_grad`` under the shared trainer, stepped exactly as numpy-closed steps.
+
+    ``prepare`` calls it once at the initial (w, b) to check what it returns (shapes, dtypes, NaN),
+    naming the plugin when it is wrong; the timed epochs call it bare, so it is not slowed.
+    """
+
+    framework = "numpy"
+    source: str
+    func: LossAndGrad
+
+    def read(self, params: Params) -> tuple[np.ndarray, float]:
+        """Copy out (w, b)."""
+        return params[0].astype(np.float64), float(params[1])
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dt = np.dtype(cfg.dtype)
+        x, y = prob.x.astype(dt), prob.y.astype(dt)
+        lr = dt.type(cfg.lr)
+        func = type(self).func
+
+        def step(p: Params) -> tuple[Any, Callable[[], Params]]:
+            loss, gw, gb = func(p[0], p[1], x, y)
+            return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
+
+        def train() -> Trace[Params]:
+            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
+                return run_epochs(step, params, cfg, self.read)
+
+        # Once per prepare, outside every timed fit: what the function returns at the init.
+        self._checked(prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt), x, y)
+        return train
+
+    def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+        return self._checked(w, np.asarray(b, dtype=x.dtype), x, y)
+
+    def _checked(self, w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+        """Call the function; refuse a result of the wrong shape or dtype, or NaN from finite input."""
+        out = type(self).func(w, b, x, y)
+        where = f"plugin {self.name!r} ({self.source}): loss_and_grad"
+        if not isinstance(out, (tuple, list)) or len(out) != 3:
+            raise PluginError(f"{where} must return (loss, dL/dw, dL/db), got {_kind(out)}")
+        loss, gw, gb = out
+        d, dt = w.shape[0], x.dtype
+        for label, v in (("loss", loss), ("dL/db", gb)):
+            a = np.asarray(v)
+            if a.shape != () and a.shape != (1,):
+                raise PluginError(f"{where} returned {label} of shape {a.shape}; it must be a scalar")
+            if not (type(v) is float or a.dtype == dt):  # a Python float adapts; np.float64 would not
+                raise PluginError(f"{where} returned {label} as {a.dtype}; it must be {dt} (as x)")
+        ga = np.asarray(gw)
+        if not isinstance(gw, np.ndarray) or ga.shape != (d,):
+            raise PluginError(f"{where} returned dL/dw of shape {ga.shape}; it must be (d,) = ({d},)")
+        if ga.dtype != dt:
+            raise PluginError(f"{where} returned dL/dw as {ga.dtype}; it must be {dt} (as x)")
+        if np.all(np.isfinite(w)) and math.isfinite(float(b)):
+            bad = [k for k, v in (("loss", loss), ("dL/dw", gw), ("dL/db", gb)) if np.any(np.isnan(v))]
+            if bad:
+                raise PluginError(f"{where} returned NaN in {', '.join(bad)} at finite (w, b)")
+        return loss, gw, gb
+
+
+def function_backend(name: str, func: LossAndGrad, source: str) -> type[FunctionBackend]:
+    """A backend class named ``name`` that trains with ``func``."""
+    attrs = {"name": name, "source": source, "func": staticmethod(func), "__doc__": func.__doc__}
+    return type(f"Plugin_{name}", (FunctionBackend,), attrs)
+
+def _kind(v: object) -> str:
+    return f"a tuple of {len(v)}" if isinstance(v, tuple) else type(v).__name__
