@@ -19,6 +19,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -206,6 +207,10 @@ def _register_object(spec: str, obj: object, default: str) -> str:
         factory = function_backend(name, obj, spec)
     else:
         raise PluginError(f"plugin {spec!r}: {default!r} is a {type(obj).__name__}, not a function or class")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", name):  # --backends splits on commas
+        raise PluginError(
+            f"plugin {spec!r}: backend name {name!r} must be letters, digits, '-', '_', '.' or '+'"
+        )
     if name in BUILTIN:
         raise PluginError(
             f"plugin {spec!r}: its backend {name!r} clashes with the built-in backend; give it another name"

@@ -110,6 +110,7 @@ BAD = {
     "signature": ("def loss_and_grad(w, b, x):\n    return 0\n", r"loss_and_grad\(w, b, x\) has the wrong"),
     "empty": ("VALUE = 1\n", "defines neither a function loss_and_grad"),
     "numpy-closed": (GOOD, "'numpy-closed' clashes with the built-in backend"),
+    "my gd,2": (GOOD, "backend name 'my gd,2' must be letters, digits"),
 }
 
 
