@@ -113,11 +113,12 @@ def test_a_bad_plugin_is_one_line_and_exit_2_before_any_work(case, command, tmp_
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, dict[str, Any], Path]]:
-    """`gdbench bench --quick --plugin mygd.py --backends mygd,numpy-closed` at N = 100, 1 s."""
+    """`gdbench bench --quick --plugin mygd.py --backends mygd,numpy-closed`, the class too; N = 100, 1 s."""
     out = tmp_path_factory.mktemp("bench")
     with isolated():
         rc, stdout, stderr = gdbench(
-            "bench", "--quick", "--plugin", MYGD, "--backends", "mygd,numpy-closed", "--sizes", "100",
+            "bench", "--quick", "--plugin", MYGD, "--plugin", FULL,
+            "--backends", "mygd,mygd-inplace,numpy-closed", "--sizes", "100",
             "--budget", "1", "--out", str(out), "--name", "q.json",
         )  # fmt: skip
     path = out / "q.json"
@@ -132,7 +133,7 @@ def test_a_quick_bench_times_the_plugin_in_its_suite_process(quick):
     assert info["numpy-closed"]["plugin"] is None
     fits = {(b["extra_info"]["backend"], b["extra_info"]["mode"]) for b in data["benchmarks"]
             if b["extra_info"]["kind"] == "fit"}  # fmt: skip
-    assert fits == {(b, m) for b in ("mygd", "numpy-closed") for m in ("nohist", "history")}
+    assert fits == {(b, m) for b in ("mygd", "mygd-inplace", "numpy-closed") for m in ("nohist", "history")}
     assert not data["gdbench"]["failed"]
 
 
@@ -141,7 +142,8 @@ def test_the_report_ranks_the_plugin_and_names_it(quick, tmp_path):
     rc, out, err = gdbench("report", str(path), "--out", str(tmp_path))
     assert rc == 0, out + err
     md = (tmp_path / "REPORT.md").read_text()
-    assert f"**Plugins** (the user's own backends, ranked as gdbench's): `mygd` from {MYGD}." in md
+    mine = f"`mygd` from {MYGD}; `mygd-inplace` from {FULL}."
+    assert f"**Plugins** (the user's own backends, ranked as gdbench's): {mine}" in md
     assert "`mygd`" in md.split("## Recommendation per regime")[1]
     assert "mygd" in (tmp_path / "report.html").read_text()
 
