@@ -67,7 +67,7 @@ class FunctionBackend(BackendBase):
         d, dt = w.shape[0], x.dtype
         for label, v in (("loss", loss), ("dL/db", gb)):
             a = np.asarray(v)
-            if a.shape != () and a.shape != (1,):
+            if a.shape != ():
                 raise PluginError(f"{where} returned {label} of shape {a.shape}; it must be a scalar")
             if not (type(v) is float or a.dtype == dt):  # a Python float adapts; np.float64 would not
                 raise PluginError(f"{where} returned {label} as {a.dtype}; it must be {dt} (as x)")
@@ -87,6 +87,7 @@ def function_backend(name: str, func: LossAndGrad, source: str) -> type[Function
     """A backend class named ``name`` that trains with ``func``."""
     attrs = {"name": name, "source": source, "func": staticmethod(func), "__doc__": func.__doc__}
     return type(f"Plugin_{name}", (FunctionBackend,), attrs)
+
 
 def _kind(v: object) -> str:
     return f"a tuple of {len(v)}" if isinstance(v, tuple) else type(v).__name__

@@ -21,6 +21,7 @@ import inspect
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -113,7 +114,7 @@ def _import_file(spec: str, target: str) -> ModuleType:
     path = Path(target).resolve()
     if not path.is_file():
         raise PluginError(f"plugin {spec!r}: no such file {target}")
-    modname = f"{_PREFIX}{path.stem}_{abs(hash(str(path))):x}"
+    modname = f"{_PREFIX}{path.stem}_{zlib.crc32(str(path).encode()):08x}"  # one per file
     if modname in sys.modules:
         return sys.modules[modname]
     loader_spec = importlib.util.spec_from_file_location(modname, path)
@@ -126,7 +127,7 @@ def _import_file(spec: str, target: str) -> ModuleType:
     except SyntaxError as e:
         del sys.modules[modname]
         raise PluginError(f"plugin {spec!r}: {_syntax(e)}") from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # a plugin that calls sys.exit() on import is broken too
         del sys.modules[modname]
         raise PluginError(f"plugin {spec!r}: cannot import {target}: {type(e).__name__}: {e}") from None
     return module

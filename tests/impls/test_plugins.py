@@ -136,6 +136,7 @@ RETURNS = {
     "shape": ("return r @ r / n, np.zeros(3), 2 * r.mean()", r"dL/dw of shape \(3,\); it must be \(d,\)"),
     "dtype": ("return r @ r / n, (2 * (r @ x) / n).astype(np.float16), 2 * r.mean()", "dL/dw as float16"),
     "arity": ("return r @ r / n, 2 * (r @ x) / n", r"must return \(loss, dL/dw, dL/db\), got a tuple of 2"),
+    "vector": ("return r @ r / n, 2 * (r @ x) / n, 2 * r[:1].mean(keepdims=True)", r"dL/db of shape \(1,\)"),
     "int": ("return 1, 2 * (r @ x) / n, 2 * r.mean()", "loss as int64"),
     "float64": ("return r @ r / n, 2 * (r @ x) / n, np.float64(2 * r.mean())", "dL/db as float64"),
 }
