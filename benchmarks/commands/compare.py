@@ -46,9 +46,10 @@ def main(args: argparse.Namespace) -> int:
     if not verdicts:
         raise UsageError(f"{args.old} and {args.new} have no case in common")
     head = ["case", "epochs", "old min", "new min", "verdict"]
+    mine = {**old.plugins(), **new.plugins()}
     rows = [
         [
-            v.case,
+            _marked(v.case, mine),
             str(v.epochs) if v.epochs else "per epoch",
             fmt_t(v.old_min),
             fmt_t(v.new_min),
@@ -72,3 +73,9 @@ def main(args: argparse.Namespace) -> int:
         verdict += f"; {untested} case(s) had too few rounds for the test"
     print(f"gdbench compare: {len(verdicts)} case(s) compared, {verdict}")
     return 1 if bad else 0
+
+
+def _marked(case: str, plugins: dict[str, str]) -> str:
+    """A case's name with its backend marked "(plugin)" when it is one."""
+    backend, _, rest = case.partition(" ")
+    return f"{backend} (plugin) {rest}" if backend in plugins else case

@@ -155,7 +155,8 @@ def test_choose_predicts_the_plugin_and_compare_reads_its_run(quick):
     assert rc == 0, out + err
     assert any(line.startswith("mygd (plugin) ") for line in out.splitlines())
     rc, out, err = gdbench("compare", str(path), str(path))
-    assert rc == 0 and "mygd cpu float64 N=10² nohist" in out, out + err
+    assert rc == 0 and "mygd (plugin) cpu float64 N=10² nohist" in out, out + err
+    assert "numpy-closed cpu float64 N=10² nohist" in out
 
 
 def test_choose_measures_a_plugin_only_when_named_again(quick):
