@@ -87,7 +87,6 @@ def add_plugin_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--plugin",
         action="append",
-        default=[],
         metavar="SPEC",
         help="your own backend: FILE.py[:NAME] or package.module[:NAME], a loss_and_grad(w, b, x, y) "
         "function or a backend class (repeatable; docs/plugins.md)",
@@ -116,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "out", None) is not None:  # every command's output folder, before any work
             check_writable(args.out)
         if args.command in PLUGIN_COMMANDS:
-            load_plugins(args.plugin)
+            load_plugins(args.plugin or [])
         status = int(args._main(args))
         sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
         return status
