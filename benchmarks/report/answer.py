@@ -86,11 +86,19 @@ def lead(run: Run) -> list[Block]:
             continue
         best = pick(ranked)
         solo = [k for k, r in ranked.items() if r.names() == (best,)]
-        share = "all" if len(solo) == len(ranked) else f"{len(solo)} of"
-        said = text(
-            strong(f"On {device}, use ", Code(best), "."),
-            f" The fastest per-pass backend in {share} {len(ranked)} regimes measured ({scope}).",
-        )
+        if solo:
+            share = "all" if len(solo) == len(ranked) else f"{len(solo)} of"
+            said = text(
+                strong(f"On {device}, use ", Code(best), "."),
+                f" The fastest per-pass backend in {share} {len(ranked)} regimes measured ({scope}).",
+            )
+        else:  # never the fastest alone: a tie everywhere it leads, so no single pick is claimed
+            led = sum(best in r.names() for r in ranked.values())
+            said = text(
+                strong(f"On {device}, no backend is the fastest alone: ", Code(best), " ties for it."),
+                f" Among the fastest within noise in {led} of {len(ranked)} regimes measured ({scope}),"
+                " alone in none.",
+            )
         out.append(Paragraph(said))
         tied: dict[tuple[str, ...], list[Key]] = {}  # its partner in a tie -> those regimes
         others: dict[tuple[str, ...], list[Key]] = {}  # another pick -> those regimes

@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.core.fmt import fmt_n
@@ -223,3 +224,14 @@ def test_report_regenerates_its_own_report_but_not_one_of_other_runs(fixture_rep
     assert (tmp_path / "REPORT.md").read_text() == "# an earlier report\n"
     assert gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--force")[0] == 0
     assert (tmp_path / "REPORT.md").read_text().splitlines()[0] == build.marker([FIXTURE])
+
+
+def test_the_lead_claims_no_single_pick_when_every_regime_is_a_tie():
+    from benchmarks.report import answer, markdown
+    from tests.support.synthetic import fit, rounds, run_of
+
+    same = rounds(1e-4, 1e-6, np.random.default_rng(0))
+    blocks = answer.lead(run_of(fit("a", same), fit("b", same)))
+    lead = " ".join(line for b in blocks for line in markdown.block(b, 2))
+    assert "no backend is the fastest alone" in lead and "alone in none" in lead and "use `" not in lead
+
