@@ -31,7 +31,7 @@ from benchmarks.report import (
 )
 from benchmarks.report.figures import FigureSpec
 from benchmarks.report.reproducibility import agreement
-from benchmarks.report.sections import Chart, Report, Section
+from benchmarks.report.sections import Chart, Report, Section, mark
 
 TITLE = "gdbench: which gradient-descent implementation should I use?"
 Borrowed = tuple[Path, dict[str, Any], Path]  # a scaling.json, its data, its figure as the report links it
@@ -59,7 +59,8 @@ def assemble(
         scope.machine(run),
     ]
     first = {"device": run.values("device")[0], "dtype": main_dtype(run), "mode": "nohist"}
-    return Report(TITLE, (*answer.lead(run), *scope.provenance(run)), tuple(sections), first)
+    doc = Report(TITLE, (*answer.lead(run), *scope.provenance(run)), tuple(sections), first)
+    return mark(doc, run.plugins(), "(plugin)") if run.plugins() else doc  # the user's own code, named so
 
 
 def write(paths: list[Path], out: Path | None = None, against: Path | None = None, force: bool = False,

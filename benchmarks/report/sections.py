@@ -7,10 +7,11 @@ parses another's markup: a backend's name is ``Code``, emphasis is ``Strong`` or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from benchmarks.report.figures import FigureSpec
@@ -172,3 +173,23 @@ def walk(blocks: Sequence[Block]) -> list[Block]:
         if isinstance(b, (Section, View)):
             out += walk(b.blocks)
     return out
+
+
+def mark(node: Any, names: Collection[str], note: str) -> Any:
+    """``node`` with ``note`` after every backend name in ``names`` (a ``Code`` span), at any depth.
+
+    The report marks plugins this way once, on the data both renderers walk, rather than at every
+    place a section names a backend.
+    """
+    if isinstance(node, tuple):
+        out: list[Any] = []
+        for x in node:
+            out.append(mark(x, names, note))
+            if isinstance(x, Code) and x.text in names:
+                out.append(f" {note}")
+        return tuple(out)
+    if isinstance(node, Code) or not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    fields = {f.name: mark(getattr(node, f.name), names, note) for f in dataclasses.fields(node) if f.init}
+    return dataclasses.replace(node, **fields)
+

@@ -142,10 +142,12 @@ def test_the_report_ranks_the_plugin_and_names_it(quick, tmp_path):
     rc, out, err = gdbench("report", str(path), "--out", str(tmp_path))
     assert rc == 0, out + err
     md = (tmp_path / "REPORT.md").read_text()
-    mine = f"`mygd` from {MYGD}; `mygd-inplace` from {FULL}."
+    mine = f"`mygd` (plugin) from {MYGD}; `mygd-inplace` (plugin) from {FULL}."
     assert f"**Plugins** (the user's own backends, ranked as gdbench's): {mine}" in md
-    assert "`mygd`" in md.split("## Recommendation per regime")[1]
-    assert "mygd" in (tmp_path / "report.html").read_text()
+    assert "`mygd` (plugin)" in md.split("## Recommendation per regime")[1]  # marked in the tables
+    assert "`mygd` " not in md.replace("`mygd` (plugin)", "") and "`numpy-closed` (plugin)" not in md
+    page = (tmp_path / "report.html").read_text()
+    assert "<code>mygd</code> (plugin)" in page and "<code>numpy-closed</code> (plugin)" not in page
 
 
 def test_choose_predicts_the_plugin_and_compare_reads_its_run(quick):
