@@ -14,44 +14,26 @@ from typing import Any
 import numpy as np
 
 from .base import PluginError, TrainConfig
-from .trainer import BackendBase, Problem, Trace, run_epochs
+from .numpy_closed import NumpyClosed, Params
+from .trainer import Problem, Trace
 
 LossAndGrad = Callable[[np.ndarray, Any, np.ndarray, np.ndarray], tuple[Any, Any, Any]]
-Params = tuple[np.ndarray, np.ndarray]
 
 
-class FunctionBackend(BackendBase):
+class FunctionBackend(NumpyClosed):
     """A user's ``loss_and_grad`` under the shared trainer, stepped exactly as numpy-closed steps.
 
     ``prepare`` calls it once at the initial (w, b) to check what it returns (shapes, dtypes, NaN),
     naming the plugin when it is wrong; the timed epochs call it bare, so it is not slowed.
     """
 
-    framework = "numpy"
     source: str
-    func: LossAndGrad
-
-    def read(self, params: Params) -> tuple[np.ndarray, float]:
-        """Copy out (w, b)."""
-        return params[0].astype(np.float64), float(params[1])
 
     def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
-        dt = np.dtype(cfg.dtype)
-        x, y = prob.x.astype(dt), prob.y.astype(dt)
-        lr = dt.type(cfg.lr)
-        func = type(self).func
-
-        def step(p: Params) -> tuple[Any, Callable[[], Params]]:
-            loss, gw, gb = func(p[0], p[1], x, y)
-            return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
-
-        def train() -> Trace[Params]:
-            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
-                return run_epochs(step, params, cfg, self.read)
-
+        train = super()._prepare(prob, cfg, device)  # numpy-closed's loop, with the plugin's gradient
         # Once per prepare, outside every timed fit: what the function returns at the init.
-        self._checked(prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt), x, y)
+        dt = np.dtype(cfg.dtype)
+        self._checked(prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt), prob.x.astype(dt), prob.y.astype(dt))
         return train
 
     def _loss_and_grad(self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
@@ -59,7 +41,7 @@ class FunctionBackend(BackendBase):
 
     def _checked(self, w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
         """Call the function; refuse a result of the wrong shape or dtype, or NaN from finite input."""
-        out = type(self).func(w, b, x, y)
+        out = type(self).gradient(w, b, x, y)
         where = f"plugin {self.name!r} ({self.source}): loss_and_grad"
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             raise PluginError(f"{where} must return (loss, dL/dw, dL/db), got {_kind(out)}")
@@ -85,7 +67,12 @@ class FunctionBackend(BackendBase):
 
 def function_backend(name: str, func: LossAndGrad, source: str) -> type[FunctionBackend]:
     """A backend class named ``name`` that trains with ``func``."""
-    attrs = {"name": name, "source": source, "func": staticmethod(func), "__doc__": func.__doc__}
+    attrs = {
+        "name": name,
+        "source": source,
+        "gradient": staticmethod(func),
+        "__doc__": func.__doc__,
+    }
     return type(f"Plugin_{name}", (FunctionBackend,), attrs)
 
 

@@ -49,7 +49,7 @@ def main() -> int:
     closed = impls.get_backend("numpy-closed")
     x, y = impls.make_linear(w=0.3, b=0.5, size=args.size, noise=0.01, seed=0)
     x = x.reshape(-1, 1)
-    func = type(user).func  # type: ignore[attr-defined]
+    func = type(user).gradient  # type: ignore[attr-defined]
     for history in (False, True):
         cfg = impls.TrainConfig(epochs=args.epochs, tol=0.0, record_history=history)
         runs: dict[str, list[float]] = {k: [] for k in ("bare mygd", "bare closed", "mygd", "closed")}
