@@ -54,13 +54,9 @@ class Verdict:
         return f"{head}: {size}, {test}" + (f" ({self.note})" if self.note else "")
 
 
-def _key(f: Fit) -> tuple[str, str, str, int, str]:
-    return (f.backend, f.device, f.dtype, f.n, f.mode)
-
-
 def case_name(f: Fit) -> str:
-    """One case in words: backend, device, dtype, N and mode."""
-    return f"{f.backend} {f.device} {f.dtype} N={fmt_n(f.n)} {f.mode}"
+    """One case in words: backend, device, dtype, N, d (when above 1) and mode."""
+    return f"{f.backend} {f.device} {f.dtype} N={fmt_n(f.n)}{f' d={f.d}' if f.d > 1 else ''} {f.mode}"
 
 
 def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
@@ -101,6 +97,6 @@ def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
 
 def compare(old: Run, new: Run, threshold: float, alpha: float = stats.ALPHA) -> list[Verdict]:
     """Every common case's verdict, slowest change first."""
-    olds = {_key(f): f for f in old.fits}
-    out = [judge(olds[_key(f)], f, threshold, alpha) for f in new.fits if _key(f) in olds]
+    olds = {f.key: f for f in old.fits}
+    out = [judge(olds[f.key], f, threshold, alpha) for f in new.fits if f.key in olds]
     return sorted(out, key=lambda v: v.ratio, reverse=True)

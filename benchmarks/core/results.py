@@ -27,7 +27,7 @@ from benchmarks.core.files import UsageError
 
 @dataclass(frozen=True)
 class Fit:
-    """One backend at one (device, dtype, N, mode): its cost model and what surrounds it."""
+    """One backend at one (device, dtype, N, d, mode): its cost model and what surrounds it."""
 
     backend: str
     kind: str  # "per-pass" or "algorithmic"
@@ -50,6 +50,12 @@ class Fit:
     info: dict[str, Any] = field(default_factory=dict)
     allreduce: float | None = None  # median all-reduce seconds per epoch (data-parallel backends)
     samples: dict[int, list[float]] = field(default_factory=dict)  # epoch count -> seconds per round
+    d: int = 1  # features; runs saved before d was swept have d = 1 only
+
+    @property
+    def key(self) -> tuple[str, str, str, int, int, str]:
+        """What identifies the case: two fits with the same key measured the same thing."""
+        return (self.backend, self.device, self.dtype, self.n, self.d, self.mode)
 
     @property
     def startup(self) -> float:
@@ -127,13 +133,18 @@ class Run:
         """The memory floor measured for (device, dtype, N), if any."""
         return next((f for f in self.floors if (f.device, f.dtype, f.n) == (device, dtype, n)), None)
 
-    def select(self, **where: Any) -> list[Fit]:
-        """Fits whose fields equal ``where``."""
-        return [f for f in self.fits if all(getattr(f, k) == v for k, v in where.items())]
+    def select(self, d: int | None = 1, **where: Any) -> list[Fit]:
+        """Fits whose fields equal ``where``, at ``d`` features (None: any d).
 
-    def values(self, name: str) -> list[Any]:
-        """Distinct values of a Fit field, in sorted order."""
-        return sorted({getattr(f, name) for f in self.fits})
+        d = 1 unless asked: the per-regime tables and figures compare backends at one feature,
+        and a case at d = 100 is another regime, never a point of the same curve.
+        """
+        fits = self.fits if d is None else [f for f in self.fits if f.d == d]
+        return [f for f in fits if all(getattr(f, k) == v for k, v in where.items())]
+
+    def values(self, name: str, d: int | None = 1) -> list[Any]:
+        """Distinct values of a Fit field among the fits at ``d`` features (None: any d), sorted."""
+        return sorted({getattr(f, name) for f in self.select(d)})
 
     def backends(self) -> list[str]:
         """Backends with results, in the order the suite ran them."""
@@ -165,7 +176,7 @@ def read_json(path: Path) -> dict[str, Any]:
 def load(paths: list[Path]) -> Run:
     """Merge saved runs into one Run; UsageError when a file is not a gdbench run."""
     run = Run([], [], [], [], [], [], {}, [])
-    fits: dict[tuple[str, str, str, int, str], Fit] = {}
+    fits: dict[tuple[str, str, str, int, int, str], Fit] = {}
     floors: dict[tuple[str, str, int], Floor] = {}
     traces: dict[tuple[str, str], Trace] = {}
     for path in paths:
@@ -227,8 +238,9 @@ def _add(
             info=dict(e.get("fit_info", {})),
             allreduce=e.get("allreduce_per_epoch_median_s"),
             samples=samples,
+            d=int(e.get("d", 1)),
         )
-        fits[(f.backend, f.device, f.dtype, f.n, f.mode)] = f
+        fits[f.key] = f
     elif kind == "floor":
         rounds = [float(v) for smp in e["samples"] for v in smp["seconds"]]
         best, boot = stats.minimum(rounds)

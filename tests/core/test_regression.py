@@ -246,3 +246,11 @@ def test_the_cli_options_default_to_the_documented_rule():
         text
     )
     assert text.endswith(" ALPHA and when the Mann-Whitney test's one-sided p-value is below this")
+
+
+def test_cases_that_differ_only_in_d_are_never_compared_and_their_names_say_d():
+    wide = dataclasses.replace(case("a", scale=3.0, seed=99), d=100)
+    assert regression.case_name(wide) == "a cpu float64 N=10² d=100 nohist"
+    assert regression.case_name(case("a")) == "a cpu float64 N=10² nohist"  # d = 1 reads as before
+    verdicts = regression.compare(run_of(case("a")), run_of(case("a", seed=98), wide), 1.25)
+    assert [v.case for v in verdicts] == ["a cpu float64 N=10² nohist"]

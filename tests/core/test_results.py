@@ -55,3 +55,30 @@ def test_a_current_run_loads_its_cost_model_from_the_rounds():
     assert run.fits and all(f.te.value == f.per_epoch for f in run.fits)
     assert all(f.samples and min(f.samples) < max(f.samples) for f in run.fits)  # several epoch counts
     assert all(fl.boot.size > 0 for fl in run.floors)
+
+
+def _with_d(tmp_path: Path, d: int | None) -> Path:
+    """The fixture with every fit case at ``d`` features (None: the key left out, as before d)."""
+    data = json.loads(FIXTURE.read_text())
+    for b in data["benchmarks"]:
+        if b["extra_info"].get("kind") == "fit":
+            b["extra_info"].pop("d", None)
+            if d is not None:
+                b["extra_info"]["d"] = d
+    out = tmp_path / f"d{d}.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+def test_a_run_saved_before_d_was_swept_has_one_feature(tmp_path):
+    run = load([_with_d(tmp_path, None)])
+    assert {f.d for f in run.fits} == {1} and run.select() == run.fits
+
+
+def test_cases_that_differ_only_in_d_are_two_cases_and_select_keeps_them_apart(tmp_path):
+    run = load([_with_d(tmp_path, None), _with_d(tmp_path, 100)])  # the second file no longer replaces
+    one, wide = run.select(), run.select(d=100)
+    assert len(one) == len(wide) == len(run.fits) // 2 and {f.d for f in wide} == {100}
+    assert [f.key[:4] + f.key[5:] for f in one] == [f.key[:4] + f.key[5:] for f in wide]
+    assert run.select(d=None) == run.fits and run.values("d", d=None) == [1, 100]
+    assert run.values("n") == run.values("n", d=100)  # values() reads the d = 1 cases unless asked

@@ -28,9 +28,14 @@ def rounds(
 
 
 def fit(
-    name: str, samples: dict[int, list[float]], n: int = 100, startup: float = 0.0, kind: str = "per-pass"
+    name: str,
+    samples: dict[int, list[float]],
+    n: int = 100,
+    startup: float = 0.0,
+    kind: str = "per-pass",
+    d: int = 1,
 ) -> Fit:
-    """A schema-2 Fit made from rounds alone, as report.data builds it; ``startup``: its first result."""
+    """A schema-2 Fit at N = n, d features, made from rounds alone; ``startup``: its first result."""
     cost = stats.fit_cost(samples)
     top = max(samples)
     q1, med, q3 = stats.median_quartiles([s / top for s in samples[top]])
@@ -54,6 +59,7 @@ def fit(
         check_err=0.0,
         samples=samples,
         cost=cost,
+        d=d,
     )
 
 
