@@ -23,6 +23,7 @@ import numpy as np
 
 from benchmarks.core import stats
 from benchmarks.core.files import UsageError
+from benchmarks.core.machines import Machine, from_info
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,16 @@ class Run:
         """Backends with results, in the order the suite ran them."""
         return list(dict.fromkeys(f.backend for f in self.fits))
 
+    @property
+    def machine(self) -> Machine:
+        """The machine of the first run merged (benchmarks/core/machines.py)."""
+        return from_info(self.machines[0] if self.machines else {})
+
+    @property
+    def commit(self) -> dict[str, Any]:
+        """pytest-benchmark's commit_info of the first run merged: id, dirty, time, branch."""
+        return dict(self.metas[0].get("commit") or {}) if self.metas else {}
+
     def plugins(self) -> dict[str, str]:
         """Plugin backends of these runs (the user's own, not gdbench's) -> where each came from."""
         return {
@@ -192,7 +203,8 @@ def load(paths: list[Path]) -> Run:
             )
         run.sources.append(Path(path))
         run.machines.append(data.get("machine_info", {}))
-        run.metas.append({**meta, "datetime": data.get("datetime", "")})
+        commit = data.get("commit_info", {})
+        run.metas.append({**meta, "datetime": data.get("datetime", ""), "commit": commit})
         for name, b in meta.get("backend_info", {}).items():
             if not b.get("available", True):
                 run.unavailable[name] = str(b.get("reason") or "unavailable")

@@ -27,6 +27,7 @@ import pytest  # noqa: E402
 
 import impls  # noqa: E402
 from benchmarks.core import sweep  # noqa: E402
+from benchmarks.core.machines import this_machine  # noqa: E402
 from benchmarks.suite import floor, protocol  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
@@ -267,7 +268,7 @@ def _threads_info() -> dict[str, Any]:
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     """Add threads, framework versions and the GPU to pytest-benchmark's machine_info."""
-    machine_info["gdbench"] = {**_threads_info(), "versions": versions()}
+    machine_info["gdbench"] = {**_threads_info(), "versions": versions(), "machine": this_machine().to_json()}
 
 
 def pytest_benchmark_update_json(

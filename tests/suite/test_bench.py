@@ -13,6 +13,7 @@ import pytest
 
 import impls
 from benchmarks.core import sweep
+from benchmarks.core.machines import this_machine
 from benchmarks.core.results import load
 from benchmarks.suite import bench_fit, harness, runners
 from benchmarks.suite.memory import RssPeak, rss_supported
@@ -87,11 +88,12 @@ def test_quick_bench_interleaves_the_rounds_of_all_backends(quick_run):
 
 
 def test_quick_bench_records_threads_versions_and_every_backends_status(quick_run):
-    _, _, data, _ = quick_run
+    _, _, data, path = quick_run
     g = data["machine_info"]["gdbench"]
     assert g["threads"] == sweep.default_threads()
     assert all(g["env"][v] == str(g["threads"]) for v in sweep.THREAD_VARS)
     assert g["versions"]["numpy"] and "torch_threads" in g
+    assert load([path]).machine == this_machine()  # the record: CPU, cores, memory, OS, versions
     assert data["gdbench"]["wall_seconds"] > 0 and data["gdbench"]["failed"] == []
     assert data["gdbench"]["schema"] == 2 and data["gdbench"]["protocol"]["stopped"] == "budget"
 
