@@ -71,6 +71,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="run the sweep in this many processes one after another, sharing the budget, and pool "
         "their rounds, as pyperf does: each process draws its own memory layout and compiled code",
     )
+    p.add_argument(
+        "--startup",
+        type=int,
+        default=None,
+        help="fresh processes per backend that time its one-time cost (import, compile or load, first "
+        f"fit), cold and warm; 0: none (default: {sweep.policy(True).startup_rounds} quick, warm only; "
+        f"up to {sweep.policy(False).startup_rounds} full)",
+    )
     p.add_argument("--out", type=out_dir, default=results_dir() / "bench", help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
@@ -106,6 +114,9 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         raise UsageError(f"--budget must be a number of seconds > 0, got {args.budget}")
     if processes(args) < 1:
         raise UsageError(f"--processes must be >= 1, got {args.processes}")
+    startup = getattr(args, "startup", None)
+    if startup is not None and startup < 0:
+        raise UsageError(f"--startup must be a number of processes >= 0, got {startup}")
     check_cases(backends, sizes, args.quick)
     if "cuda" in devices:
         check_cuda(backends)
@@ -127,6 +138,8 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     ]
     budget = args.budget if args.budget is not None else sweep.policy(args.quick).budget_s
     cmd.append(f"--gd-budget={budget / processes(args)}")  # the processes share the budget
+    if startup is not None:
+        cmd.append(f"--gd-startup={startup}")
     return [*cmd, "--gd-quick"] if args.quick else cmd
 
 
@@ -248,7 +261,8 @@ def main(args: argparse.Namespace) -> int:
         if k_all > 1:
             print(f"gdbench bench: process {k + 1} of {k_all}", flush=True)
         offsets.append(time.perf_counter() - start)
-        rc_k = _child(cmd, env, part, path)
+        # The one-time cost of a fresh process is measured once, by the first suite process.
+        rc_k = _child(cmd if k == 0 else [*cmd, "--gd-startup=0"], env, part, path)
         if rc_k not in (0, 1) or not part.exists():
             for q in parts:
                 q.unlink(missing_ok=True)

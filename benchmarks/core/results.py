@@ -117,6 +117,29 @@ class Trace:
     epoch_s: list[float]
 
 
+@dataclass(frozen=True)
+class Startup:
+    """The one-time cost a new process pays for one backend, cold and warm (benchmarks/suite/startup.py).
+
+    Seconds from ``import impls`` done to the first fit's result, less the same fit run again warm:
+    importing the framework, compiling or loading compiled code, the first fit's extra work. Cold:
+    the compile caches empty; warm: filled by an earlier process. Each is the minimum over fresh
+    processes with its bootstrap interval (``stats.minimum``; one process gives a point, no spread);
+    None where it was not measured.
+    """
+
+    backend: str
+    cold: stats.Interval | None
+    warm: stats.Interval | None
+    first: stats.Interval | None = None  # warm: seconds from `import impls` done to the first result
+    cold_s: tuple[float, ...] = ()  # one value per fresh process
+    warm_s: tuple[float, ...] = ()
+    job: dict[str, Any] = field(default_factory=dict)  # n, dtype, epochs of the first fit
+    phases: dict[str, float] = field(default_factory=dict)  # warm, median seconds: build, first_fit...
+    cache: bool | None = None  # whether the backend keeps compiled code between processes
+    error: str | None = None  # why a process failed (its numbers are then partial or absent)
+
+
 @dataclass
 class Run:
     """One or more saved runs merged; a later file's case replaces an earlier one's."""
@@ -129,6 +152,7 @@ class Run:
     traces: list[Trace]
     unavailable: dict[str, str]
     failed: list[dict[str, str]]
+    startup: dict[str, Startup] = field(default_factory=dict)  # backend -> its fresh-process cost
 
     def floor(self, device: str, dtype: str, n: int) -> Floor | None:
         """The memory floor measured for (device, dtype, N), if any."""
@@ -209,6 +233,10 @@ def load(paths: list[Path]) -> Run:
             if not b.get("available", True):
                 run.unavailable[name] = str(b.get("reason") or "unavailable")
         run.failed.extend(meta.get("failed", []))
+        try:
+            run.startup.update(startups(meta.get("startup", {})))  # absent in runs before it existed
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise UsageError(f"{path}: malformed 'startup' section: {e}") from None
         for bench in data["benchmarks"]:
             try:
                 _add(bench, fits, floors, traces)
@@ -273,3 +301,25 @@ def _add(
         t = Trace(e["backend"], e["device"], int(e["n"]), [float(v) for v in e["epoch_s"]])
         traces[(t.backend, t.device)] = t
 
+
+
+def startups(section: dict[str, Any]) -> dict[str, Startup]:
+    """The "startup" section of a run's "gdbench" part as Startup records."""
+    out = {}
+    for name, e in section.items():
+        cold, warm, first = (tuple(float(v) for v in e.get(k, [])) for k in ("cold", "warm", "first_result"))
+        phases = [p for p in e.get("phases", []) if isinstance(p, dict)]
+        keys = {k for p in phases for k, v in p.items() if isinstance(v, (int, float))}
+        out[name] = Startup(
+            name,
+            stats.minimum(cold)[0] if cold else None,
+            stats.minimum(warm)[0] if warm else None,
+            stats.minimum(first)[0] if first else None,
+            cold,
+            warm,
+            dict(e.get("job", {})),
+            {k: float(np.median([p[k] for p in phases if k in p])) for k in sorted(keys)},
+            e.get("cache"),
+            e.get("error"),
+        )
+    return out

@@ -92,6 +92,12 @@ class Policy:
     budget_s: float  # no new pass starts that would end past this many seconds of the session
     keep_bytes: int  # a group whose prepared fits would hold more than this re-prepares each visit
     visit_s: float = 0.05  # rounds of a cheap case repeat within a visit up to about this long
+    # The one-time cost of a fresh process (benchmarks/suite/startup.py): processes per backend, at
+    # most; whether with empty compile caches too (torch-compile's cold compile alone takes ~40 s);
+    # and the seconds after which no further round starts (the first always runs whole).
+    startup_rounds: int = 1
+    startup_cold: bool = False
+    startup_s: float = 0.0
 
 
 def policy(quick: bool = False) -> Policy:
@@ -100,7 +106,16 @@ def policy(quick: bool = False) -> Policy:
     # (which pools the counts) to reach p < 0.01; more passes follow while the budget allows.
     if quick:
         return Policy(min_passes=3, max_passes=12, target=0.05, budget_s=45.0, keep_bytes=4 << 30)
-    return Policy(min_passes=3, max_passes=25, target=0.04, budget_s=10 * 60.0, keep_bytes=4 << 30)
+    return Policy(
+        min_passes=3,
+        max_passes=25,
+        target=0.04,
+        budget_s=10 * 60.0,
+        keep_bytes=4 << 30,
+        startup_rounds=3,
+        startup_cold=True,
+        startup_s=150.0,
+    )
 
 
 @dataclass(frozen=True)

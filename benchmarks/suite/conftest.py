@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 import impls  # noqa: E402
 from benchmarks.core import sweep  # noqa: E402
 from benchmarks.core.machines import this_machine  # noqa: E402
-from benchmarks.suite import floor, protocol  # noqa: E402
+from benchmarks.suite import floor, protocol, startup  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
 from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
@@ -55,6 +55,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gd-devices", default="", help="comma-separated devices (default: cpu, and cuda when present)"
     )
     g.addoption("--gd-budget", default="", help="seconds the measurement aims to end within")
+    g.addoption(
+        "--gd-startup",
+        default="",
+        help="fresh processes per backend for the one-time cost (default: the policy's; 0: none)",
+    )
 
 
 def _csv(config: pytest.Config, name: str) -> list[str]:
@@ -82,6 +87,7 @@ def grid(config: pytest.Config) -> dict[str, Any]:
         "dtypes": dtypes,
         "devices": devices,
         "modes": _csv(config, "gd_modes") or list(sweep.MODES),
+        "startup_rounds": int(config.getoption("gd_startup") or sweep.policy(quick).startup_rounds),
     }
 
 
@@ -217,6 +223,7 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
     policy = _policy(g)
     groups = _groups(g)
     log = _log(request.config)
+    _STARTUP.update(_startup(g, policy, log))  # fresh processes, before anything else is timed
     n_cases = sum(len(gr.cases) for gr in groups)
     log(
         f"gdbench: {n_cases} cases in {len(groups)} groups, epoch counts "
@@ -233,6 +240,22 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
             c = r.case  # type: ignore[attr-defined]
             found[("fit", c.device, c.n, c.dtype, c.mode, c.backend)] = r
     return found
+
+
+_STARTUP: dict[str, Any] = {}
+
+
+def _startup(g: dict[str, Any], policy: sweep.Policy, log: Any) -> dict[str, Any]:
+    """The one-time cost of a fresh process per selected backend (benchmarks/suite/startup.py)."""
+    if g["startup_rounds"] < 1 or "cpu" not in g["devices"]:
+        return {}
+    picked = []
+    for name in _selected(g):
+        s = sweep.spec(name)
+        if built(name)[0] is not None:
+            n = min(s.sizes) if s.sizes else int(startup.JOB["n"])
+            picked.append((name, s.base or name, dict(s.options), n))
+    return startup.measure(picked, g["startup_rounds"], policy.startup_cold, policy.startup_s, log)
 
 
 _FAILED: list[dict[str, str]] = []
@@ -300,4 +323,5 @@ def pytest_benchmark_update_json(
         "lr": sweep.LR,
         "backend_info": backends,
         "failed": list(_FAILED),
+        "startup": dict(_STARTUP),
     }

@@ -29,8 +29,9 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[
     """`gdbench bench --quick` at the smallest size only, the fewest passes: well under a minute."""
     out = tmp_path_factory.mktemp("bench")
     rc, stdout, stderr = gdbench(
-        "bench", "--quick", "--sizes", "100", "--budget", "1", "--out", str(out), "--name", "q.json"
-    )
+        "bench", "--quick", "--sizes", "100", "--budget", "1", "--startup", "0", "--out", str(out),
+        "--name", "q.json",
+    )  # the fresh processes of --startup are tested in test_startup.py
     path = out / "q.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     return rc, stdout + stderr, data, path
@@ -342,6 +343,7 @@ def test_compare_flags_a_real_1_5x_slowdown_of_one_case_and_only_that_case(tmp_p
         ["bench", "--dtypes", "float16"],
         ["bench", "--modes", "sometimes"],
         ["bench", "--threads", "0"],
+        ["bench", "--startup", "-1"],
         ["bench", "--name", "../escape.json"],
         ["report", "missing.json"],
         ["compare", "missing.json", "missing.json"],
