@@ -249,12 +249,7 @@ def _startup(g: dict[str, Any], policy: sweep.Policy, log: Any) -> dict[str, Any
     """The one-time cost of a fresh process per selected backend (benchmarks/suite/startup.py)."""
     if g["startup_rounds"] < 1 or "cpu" not in g["devices"]:
         return {}
-    picked = []
-    for name in _selected(g):
-        s = sweep.spec(name)
-        if built(name)[0] is not None:
-            n = min(s.sizes) if s.sizes else int(startup.JOB["n"])
-            picked.append((name, s.base or name, dict(s.options), n))
+    picked = startup.jobs([name for name in _selected(g) if built(name)[0] is not None])
     return startup.measure(picked, g["startup_rounds"], policy.startup_cold, policy.startup_s, log)
 
 

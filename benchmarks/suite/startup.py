@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.core.sweep import spec
+
 # Where the frameworks keep compiled code between processes; a cold process gets new empty ones.
 CACHE_VARS = ("NUMBA_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")
 # A small fit: what is measured is the one-time cost, not the fit.
@@ -75,6 +77,15 @@ def run_child(name: str, options: dict[str, Any], env: dict[str, str], job: dict
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"exit status {done.returncode}: {tail[:300]}")
     out: dict[str, Any] = json.loads(lines[-1])
+    return out
+
+
+def jobs(names: Sequence[str]) -> list[tuple[str, str, dict[str, Any], int]]:
+    """``(label, registered name, options, N)`` of each bench backend (a variant at its smallest N)."""
+    out = []
+    for label in names:
+        s = spec(label)
+        out.append((label, s.base or label, dict(s.options), min(s.sizes) if s.sizes else int(JOB["n"])))
     return out
 
 
