@@ -2,32 +2,36 @@
 
 The command around the cost model of benchmarks/core/costmodel.py: it finds the runs (the newest full
 run in the results folder by default, benchmarks/core/paths.py), counts the epochs a --tol job
-needs on the user's data, measures the leading candidates at exactly N on --measure, and prints
-the ranked table or JSON.
+needs on the user's data, rules out backends that would not fit in memory, measures the leading
+candidates at exactly (N, d) on --measure, and prints the ranked table or JSON
+(benchmarks/commands/_choose_out.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import impls
-from benchmarks.core.costmodel import Prediction, candidates, predictions, recommended
+from benchmarks.commands import _choose_out as out
+from benchmarks.core import memory
+from benchmarks.core.costmodel import Job, Prediction, candidates, peak_bytes, predictions, recommended
 from benchmarks.core.files import UsageError
-from benchmarks.core.fmt import aligned, fmt_t
 from benchmarks.core.paths import default_runs, results_dir, rule
 from benchmarks.core.problems import DATA_FORMATS as FORMATS
 from benchmarks.core.problems import load as load_xy
-from benchmarks.core.results import load
-from benchmarks.core.sweep import parse_size
+from benchmarks.core.results import Run, load
+from benchmarks.core.sweep import epoch_counts, parse_size
 from impls import plugins
+
+EPOCH_LIMIT = 1_000_000  # a --tol job not reached within this many epochs is predicted at the limit
+BUDGET_S = 10.0  # --measure's bench budget
+VISIT_S = 0.05  # the suite repeats a cheap case's rounds within a visit up to about this long
+OVERHEAD_S = 5.0  # a bench process: Python, pytest and the data, before any backend
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +51,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--history", action="store_true", help="the job records loss, w and b every epoch")
     p.add_argument(
+        "--fits",
+        type=int,
+        default=1,
+        help="K, fits your process runs: the prediction is its one-time cost plus K fits (default: 1)",
+    )
+    p.add_argument(
         "--runs",
         nargs="*",
         type=Path,
@@ -54,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"saved runs (default: the newest full run under {results_dir()})",
     )
     p.add_argument(
-        "--measure", action="store_true", help="time the leading candidates at exactly this N (seconds)"
+        "--measure", action="store_true", help="time the leading candidates at exactly this N and d (seconds)"
     )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.epilog = rule()
@@ -62,125 +72,98 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def epochs_needed(path: Path, tol: float, lr: float, dtype: str) -> tuple[int, int, int, bool]:
     """(N, d, epochs to reach tol, reached) on the user's data, by the cheap exact path (numpy-moments)."""
-    import impls  # numpy only: numpy-moments needs no framework
-
     x, y = load_xy(str(path))
-    cfg = impls.TrainConfig(lr=lr, epochs=1_000_000, tol=tol, dtype=dtype, record_history=False)
+    cfg = impls.TrainConfig(lr=lr, epochs=EPOCH_LIMIT, tol=tol, dtype=dtype, record_history=False)
     res = impls.get_backend("numpy-moments").fit(x, y, cfg)
     if res.stop_reason == "diverged":
         raise UsageError(f"gradient descent diverges on {path} at lr = {lr}; choose a smaller --lr")
     return x.shape[0], x.shape[1], res.epochs, res.stop_reason == "tol"
 
 
-def _measure(run_args: list[str]) -> Path:
-    """Run a short bench in a temporary folder; the JSON it saved."""
-    out = Path(tempfile.mkdtemp(prefix="gdbench-choose-"))
-    cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(out), "--name", "choose.json"]
-    cmd += [a for spec in plugins.specs_for_child().split(os.pathsep) if spec for a in ("--plugin", spec)]
-    print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
-    rc = subprocess.call(cmd, stdout=sys.stderr)
-    if rc != 0 or not (out / "choose.json").exists():
-        raise UsageError(f"the measurement failed (gdbench bench exited with status {rc})")
-    return out / "choose.json"
-
-
-def main(args: argparse.Namespace) -> int:
-    """Print the ranked table and the recommendation (or JSON); 0 on success."""
+def job_of(args: argparse.Namespace) -> tuple[Job, bool | None]:
+    """The job the options describe, and whether its --tol was reached (None: --epochs given)."""
     mode = "history" if args.history else "nohist"
-    note = ""
+    if args.fits < 1:
+        raise UsageError(f"--fits must be >= 1, got {args.fits}")
     if args.data is not None:
         if args.tol is None or args.tol <= 0:
             raise UsageError("--data needs --tol T > 0: the loss at which the job stops")
         n, d, epochs, reached = epochs_needed(args.data, args.tol, args.lr, args.dtype)
-        note = (
-            f"{epochs:,} epochs: what numpy-moments needs to bring the loss below {args.tol:g} on "
-            f"{args.data.name} at lr {args.lr:g}"
-            + ("" if reached else " (not reached within that limit: the prediction is for the limit)")
-        )
-    else:
-        if not args.size or args.epochs < 1:
-            raise UsageError("give --size N and --epochs E (>= 1), or --tol T and --data FILE")
-        try:
-            n = parse_size(args.size)
-        except ValueError as e:
-            raise UsageError(f"bad --size {args.size!r}: {e}") from None
-        d, epochs = args.features, args.epochs
-        if d < 1:
-            raise UsageError(f"--features must be >= 1, got {d}")
+        return Job(n, d, epochs, args.dtype, args.device, mode, args.fits), reached
+    if not args.size or args.epochs < 1:
+        raise UsageError("give --size N and --epochs E (>= 1), or --tol T and --data FILE")
+    try:
+        n = parse_size(args.size)
+    except ValueError as e:
+        raise UsageError(f"bad --size {args.size!r}: {e}") from None
+    if args.features < 1:
+        raise UsageError(f"--features must be >= 1, got {args.features}")
+    return Job(n, args.features, args.epochs, args.dtype, args.device, mode, args.fits), None
+
+
+def lead(preds: list[Prediction]) -> list[str]:
+    """The backends --measure times: the three fastest per-pass candidates and any recommended."""
+    pool = candidates(preds) or [p for p in preds if not p.ruled_out] or preds
+    names = [p.backend for p in pool if p.kind == "per-pass"][:3]
+    return names + [b for b in recommended(preds) if b not in names]
+
+
+def measurement(preds: list[Prediction], job: Job, run: Run) -> out.Measurement:
+    """The command that measures the job here, with what it costs in time and memory."""
+    names = lead(preds)
+    mine = "".join(f" --plugin {src}" for name, src in run.plugins().items() if name in names)
+    feats = f" --features {job.d}" if job.d != 1 else ""
+    hist = " --history" if job.mode == "history" else ""
+    command = (
+        f"gdbench choose{mine} --size {job.n} --epochs {job.epochs}{feats} --dtype {job.dtype} "
+        f"--device {job.device}{hist} --fits {job.fits} --measure"
+    )
+    chosen = [p for p in preds if p.backend in names]
+    counts = epoch_counts(job.n)
+    passes = sum(max(VISIT_S, p.t0 + c * p.te) for p in chosen for c in counts)
+    first = sum(p.one_time_high + p.t0 + counts[0] * p.te for p in chosen)
+    seconds = OVERHEAD_S + first + max(3 * passes, BUDGET_S)  # 3 passes at least; more within the budget
+    return out.Measurement(command, seconds, max((peak_bytes(b, job) for b in names), default=0))
+
+
+def _measure(run_args: list[str]) -> Path:
+    """Run a short bench in a temporary folder; the JSON it saved."""
+    folder = Path(tempfile.mkdtemp(prefix="gdbench-choose-"))
+    cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(folder), "--name", "c.json"]
+    cmd += [a for spec in plugins.specs_for_child().split(os.pathsep) if spec for a in ("--plugin", spec)]
+    print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    rc = subprocess.call(cmd, stdout=sys.stderr)
+    if rc != 0 or not (folder / "c.json").exists():
+        raise UsageError(f"the measurement failed (gdbench bench exited with status {rc})")
+    return folder / "c.json"
+
+
+def measure(preds: list[Prediction], job: Job, run: Run, free: memory.Available | None) -> Path:
+    """Time the leading candidates at exactly (N, d) in a short bench; refused first if it cannot fit."""
+    names = lead(preds)
+    unloaded = {n: src for n, src in run.plugins().items() if n in names and not impls.plugin_source(n)}
+    if unloaded:  # the code a saved run names is never run unasked: the user names it again
+        give = " ".join(f"--plugin {src}" for src in unloaded.values())
+        raise UsageError(f"--measure times plugin(s) {', '.join(unloaded)} of that run: add {give}")
+    plan = measurement(preds, job, run)
+    memory.require(plan.peak, f"choose --measure at N = {job.n:,}, d = {job.d:,}", free)
+    select = ["--sizes", str(job.n), "--backends", ",".join(names), "--dtypes", job.dtype]
+    select += ["--features", str(job.d)] if job.d != 1 else []
+    return _measure([*select, "--devices", job.device, "--modes", job.mode, "--budget", str(BUDGET_S)])
+
+
+def main(args: argparse.Namespace) -> int:
+    """Print the ranked table and the recommendation (or JSON); 0 on success."""
+    job, reached = job_of(args)
     paths = list(args.runs) or default_runs()
     run = load(paths)
-    preds = predictions(run, n, d, epochs, args.dtype, args.device, mode)
+    free = memory.available()
+    preds = predictions(run, job, free)
     if args.measure:
-        if d != 1:
-            raise UsageError("--measure times d = 1 only (the suite's data); drop --measure or --features")
-        lead = [p.backend for p in candidates(preds) if p.kind == "per-pass"][:3]
-        lead += [p.backend for p in preds if p.backend in recommended(preds) and p.backend not in lead]
-        unloaded = {n: src for n, src in run.plugins().items() if n in lead and not impls.plugin_source(n)}
-        if unloaded:  # the code a saved run names is never run unasked: the user names it again
-            give = " ".join(f"--plugin {src}" for src in unloaded.values())
-            raise UsageError(f"--measure times plugin(s) {', '.join(unloaded)} of that run: add {give}")
-        select = ["--sizes", str(n), "--backends", ",".join(lead), "--dtypes", args.dtype]
-        path = _measure([*select, "--devices", args.device, "--modes", mode, "--budget", "10"])
-        paths, run = [path], load([path])
-        preds = predictions(run, n, d, epochs, args.dtype, args.device, mode)
-    best = recommended(preds)
-    if args.json:
-        out: dict[str, Any] = {"recommended": best, "epochs": epochs}
-        out["predictions"] = [asdict(p) for p in preds]
-        for p in out["predictions"]:
-            p["extrapolated"] = bool(p["extrapolated"])
-        print(json.dumps(out, indent=2))
-        return 0
-    where = f"{args.dtype} on {args.device}, {'with' if args.history else 'no'} history"
-    print(f"gdbench choose: N = {n:,}, d = {d}, {epochs:,} epochs, {where}")
-    print(f"from: {', '.join(_shown(p) for p in paths)}")
-    if note:
-        print(f"epochs: {note}")
-    _table(preds, set(run.plugins()))
-    flagged = [p for p in preds if p.extrapolated]
-    if flagged:
-        reasons = sorted({r for p in flagged for r in p.extrapolated})
-        print(f"* extrapolated ({len(flagged)} backend(s)): " + "; ".join(reasons))
-    if len(best) == 1:
-        pool = candidates(preds)
-        nxt = pool[1] if len(pool) > 1 else None
-        print(
-            f"recommended: {best[0]}"
-            + (
-                f" ({nxt.seconds / pool[0].seconds:.2g}× faster than {nxt.backend}; noise intervals apart)"
-                if nxt
-                else ""
-            )
-        )
-    else:
-        print(f"tie within noise: {', '.join(best)} (their noise intervals overlap)")
-        mine = "".join(f" --plugin {src}" for name, src in run.plugins().items() if name in best)
-        settle = f"gdbench choose{mine} --size {n} --epochs {epochs} --dtype {args.dtype} --measure"
-        print(f"to settle it: {settle}  (or gdbench bench{mine} --sizes {n} --backends {','.join(best)})")
+        paths = [measure(preds, job, run, free)]
+        run = load(paths)
+        preds = predictions(run, job, free)
+    answer = out.Answer(job, args, reached, paths, run, preds, recommended(preds), free)
+    answer.plan = measurement(preds, job, run) if len(answer.best) != 1 else None
+    print(out.as_json(answer) if args.json else out.as_text(answer))
     return 0
-
-
-def _shown(path: Path) -> str:
-    """A path as given, or relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _table(preds: list[Prediction], mine: set[str]) -> None:
-    head = ["backend", "predicted", "of which one-time", "interval (95 %)", "noise interval", ""]
-    rows = [
-        [
-            p.backend
-            + (" (algorithmic)" if p.kind == "algorithmic" else "")
-            + (" (plugin)" if p.backend in mine else ""),
-            fmt_t(p.seconds),
-            fmt_t(p.first_result_seconds),
-            f"{fmt_t(p.low)} – {fmt_t(p.high)}",
-            f"{fmt_t(p.noise_low)} – {fmt_t(p.noise_high)}",
-            "*" if p.extrapolated else "",
-        ]
-        for p in preds
-    ]
-    print("\n".join(aligned([head, *rows])))

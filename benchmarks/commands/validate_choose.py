@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.core.costmodel import candidates, predictions, recommended
+from benchmarks.core.costmodel import Job, candidates, predictions, recommended
 from benchmarks.core.files import atomic_write_json
 from benchmarks.core.paths import default_runs, results_dir, rule
 from benchmarks.core.results import load
@@ -88,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
     run = load(paths)
     jobs: list[dict[str, Any]] = []
     for n, epochs, dtype in JOBS:
-        preds = predictions(run, n, 1, epochs, dtype, "cpu", "nohist")
+        preds = predictions(run, Job(n, 1, epochs, dtype))
         rec = recommended(preds)
         rows = []
         top = candidates(preds)[:TOP]

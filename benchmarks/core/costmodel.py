@@ -1,181 +1,212 @@
 """The cost model behind `gdbench choose`: a job's time per backend, with its interval, from saved runs.
 
-Every saved case has a cost model, t(E) = t₀ + E·tₑ, with intervals (benchmarks/core/stats.py). For a
-job of E epochs at size N this predicts, per backend, the one-time cost (prepare and compilation,
-as measured: a first result less a warm fit of the same epochs) plus t₀ + E·tₑ, interpolating
-each quantity between the measured sizes on log-log axes. Its interval carries the intervals'
-ends through a cost model that bounds what lies between two measured sizes (``bounds``), and a
-one-time part from nothing to the largest the suite saw up to N (``predict``). ``recommended``
-picks the fastest, or a tie when the leaders' noise intervals overlap (the one-time part at its
-estimate); every number outside what the runs measured is flagged.
+A job is K fits of E epochs at (N, d) in one new process (``Job``). Its time per backend is the
+one-time cost that process pays once (import, compile or load the compiled code, the first fit's
+extra work) plus K times one fit: prepare plus t₀ + E·tₑ. Every saved case has t₀ and tₑ with
+intervals (benchmarks/core/stats.py); each is carried to (N, d) by benchmarks/core/interp.py along
+the work the backend's complexity names: N·d per epoch for a per-pass backend; for numpy-moments a
+QR, N·d·min(N, d), once per fit, then d² per epoch.
+
+The one-time part comes from the run's fresh-process measurement (``Run.startup``: the compile
+cache filled, the point; empty, the interval's top) when the run has one; older runs only have the
+first fit in the suite's own process, frameworks already imported (``Fit.one_time``), and say so.
+
+``recommended`` picks the fastest, or a tie when the leaders' noise intervals overlap. A prediction
+beyond what was measured (N above the sweep, d above the measured d's, or d > 1 on a run measured at
+d = 1 only) is shown with its widened interval but never recommended; when nothing else is left,
+there is no recommendation and choose gives the command that measures the job.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from benchmarks.core import interp, memory
 from benchmarks.core.files import UsageError
-from benchmarks.core.fmt import fmt_n
 from benchmarks.core.results import Fit, Run
 
-TINY = 1e-12  # seconds: a floor for logs of costs the rounds could not tell from zero
+FRESH = "fresh process"  # one-time part measured in a new process (Run.startup)
+SUITE = "suite's first fit"  # older runs: the first fit in the suite's process, no import counted
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the user runs: ``fits`` fits of ``epochs`` epochs on N points of d features, in one process."""
+
+    n: int
+    d: int
+    epochs: int
+    dtype: str = "float64"
+    device: str = "cpu"
+    mode: str = "nohist"
+    fits: int = 1
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One backend's predicted time for the job."""
+    """One backend's predicted time for the job: once + fits × one fit, each part with its interval."""
 
     backend: str
     seconds: float
     low: float
     high: float
-    first_result_seconds: float  # the one-time part: prepare and compilation
+    one_time: float  # what the new process pays once
+    one_time_low: float
+    one_time_high: float
+    fit_seconds: float  # one fit: prepare + t₀ + E·tₑ
+    fit_low: float
+    fit_high: float
+    one_time_source: str = FRESH  # FRESH or SUITE
     extrapolated: list[str] = field(default_factory=list)  # why a number lies outside the runs
+    beyond: bool = False  # beyond what was measured: shown, never recommended
     kind: str = "per-pass"
-    # The interval with the one-time part at its estimate: the measurements' noise and the range
-    # between measured sizes only. Ties are called on it (see ``recommended``).
+    # The interval with the one-time part at its estimate (or its measured noise, from a fresh
+    # process): the measurements' noise and the range between measured sizes only. Ties are called
+    # on it (see ``recommended``).
     noise_low: float = math.nan
     noise_high: float = math.nan
+    ruled_out: str = ""  # why it cannot run here (memory), or ""
+    peak_bytes: int | None = None  # predicted peak memory of the job, when known
+    t0: float = 0.0  # the fixed cost per fit and the cost per epoch at (N, d): points
+    te: float = 0.0
 
 
-def _bracket(sizes: list[int], n: float) -> tuple[int, int]:
-    """The measured sizes around ``n``, or the nearest end's pair when outside (len(sizes) >= 2)."""
-    i = max(1, min(len(sizes) - 1, next((k for k, s in enumerate(sizes) if s >= n), len(sizes) - 1)))
-    return sizes[i - 1], sizes[i]
-
-
-def interpolate(points: dict[int, float], n: float) -> tuple[float, bool]:
-    """Value at ``n`` from (size -> positive value) by log-log interpolation; (value, extrapolated)."""
-    sizes = sorted(points)
-    logs = {s: math.log(max(points[s], TINY)) for s in sizes}
-    if len(sizes) == 1:
-        return math.exp(logs[sizes[0]]), n != sizes[0]
-    inside = sizes[0] <= n <= sizes[-1]
-    a, b = _bracket(sizes, n)
-    frac = (math.log(n) - math.log(a)) / (math.log(b) - math.log(a))
-    return math.exp(logs[a] + frac * (logs[b] - logs[a])), not inside
-
-
-def bounds(points: dict[int, float], n: float) -> tuple[float, float]:
-    """The range a cost (per epoch, or per fit) may take at ``n``, from its values at measured sizes.
-
-    The model: a fixed part f plus a part per value read, c·N. f is at least 0 and at most the
-    whole cost at the smallest measured size; c at N lies between its values at the measured sizes
-    around N (the data sit between those sizes' cache levels); and more data never cost less.
-    So between sizes a < N < b, the cost lies within f + N·(cost(s) − f)/s over f ∈ {0, f_max}
-    and s ∈ {a, b}, cut to [cost(a), cost(b)]. Below the smallest size s: from cost(s)·N/s (all of
-    it per value) to cost(s). Above the largest: from that size's cost to the larger of the log-log
-    line's and cost(s)·N/s. Exact for f + c·N with c constant.
-    """
-    sizes = sorted(points)
-    v = {s: max(points[s], 0.0) for s in sizes}
-    if n in v:
-        return v[int(n)], v[int(n)]
-    first, last = sizes[0], sizes[-1]
-    if n < first:
-        return v[first] * n / first, v[first]
-    if n > last:
-        return v[last], max(v[last] * n / last, interpolate(points, n)[0] if len(sizes) > 1 else 0.0)
-    a, b = _bracket(sizes, n)
-    ends = [f + n * (v[s] - f) / s for f in (0.0, v[first]) for s in (a, b)]
-    low, high = max(min(v[a], v[b]), min(ends)), min(max(v[a], v[b]), max(ends))
-    return min(low, high), max(low, high)
-
-
-def predict(fits: list[Fit], n: int, d: int, epochs: int, others: list[Fit] | None = None) -> Prediction:
-    """One backend's job time from its fits at several sizes (one dtype, device and mode).
-
-    The one-time part (a first result less a warm fit) is one observation per case, and what it
-    holds depends on what the process had compiled before: a kernel for the dtype, a parallel
-    variant met first at some size. So it is taken from ``others``, every case of this backend on
-    the device (both dtypes and modes): the point is interpolated between the smallest one-time
-    costs seen at the sizes around N (a kernel compiled for one case is warm for the next); the
-    interval runs from 0 (everything already compiled and cached) to the largest one-time cost
-    seen at any size up to the one above N (a compilation the job may pay).
-    """
-    name, why = fits[0].backend, []
-    size = n * d  # the runs measure d = 1; a per-pass epoch reads N·d values
-    q: dict[str, dict[int, float]] = {k: {} for k in ("t0", "te", "t0_lo", "te_lo", "t0_hi", "te_hi", "once")}
+def _fit_part(fits: list[Fit], job: Job) -> tuple[float, float, float, float, float]:
+    """One fit at the job's (N, d): (point, low, high, t₀, tₑ), prepare included in the first three."""
+    per_pass = fits[0].kind != "algorithmic"
+    work = {"t0": interp.PER_PASS if per_pass else interp.QR_PASS}
+    work["te"] = interp.PER_PASS if per_pass else interp.SMALL_EPOCH
+    keys = ("t0", "te", "t0_lo", "te_lo", "t0_hi", "te_hi")
+    q: dict[str, dict[tuple[int, int], float]] = {k: {} for k in keys}
+    prep: dict[tuple[int, int], float] = {}
     for f in fits:
-        c = f.cost
-        te_known = c.te.resolved  # an unresolved tₑ is anywhere from 0 to its upper end
-        for key, value in (
-            ("t0", c.t0.value),
-            ("te", c.te.value if te_known else 0.0),
-            ("t0_lo", c.t0.low),
-            ("te_lo", c.te.low if te_known else 0.0),
-            ("t0_hi", c.t0.high),
-            ("te_hi", c.te.high),
-        ):
-            q[key][f.n] = value
-    seen = [(f.n, max(0.0, f.one_time)) for f in [*fits, *(others or [])]]
-    q["once"] = {s: min(t for m, t in seen if m == s) for s in q["te"]}
-    got = {k: interpolate(v, size)[0] for k, v in q.items()}
-    measured = sorted(q["te"])
-    if interpolate(q["te"], size)[1]:
-        why.append(f"N·d = {fmt_n(size)} outside the measured {fmt_n(measured[0])}…{fmt_n(measured[-1])}")
-    if d != 1:
-        why.append(f"d = {d}: measured at d = 1, scaled as N·d")
-    t0_lo, t0_hi = bounds(q["t0_lo"], size)[0], bounds(q["t0_hi"], size)[1]
-    te_lo, te_hi = bounds(q["te_lo"], size)[0], bounds(q["te_hi"], size)[1]
-    for key in ("t0", "te"):  # the log-log point, kept within what the model allows
-        low, high = bounds(q[key], size)
-        got[key] = min(max(got[key], low), high)
-    above = next((s for s in measured if s >= size), measured[-1])
-    once_hi = max([got["once"], *(t for m, t in seen if m <= above)])
+        key, c = (f.n, f.d), f.cost
+        known = c.te.resolved  # an unresolved tₑ is anywhere from 0 to its upper end
+        q["t0"][key], q["t0_lo"][key], q["t0_hi"][key] = c.t0.value, c.t0.low, c.t0.high
+        q["te"][key] = c.te.value if known else 0.0
+        q["te_lo"][key], q["te_hi"][key] = (c.te.low if known else 0.0), c.te.high
+        prep[(f.n * f.d, 1)] = f.prepare_s  # a copy of the data: its cost follows the values, N·d
+    n, d, e = job.n, job.d, job.epochs
+    t0, _, _ = interp.at(q["t0"], n, d, work["t0"])
+    te, _, _ = interp.at(q["te"], n, d, work["te"])
+    t0_lo, t0_hi = interp.at(q["t0_lo"], n, d, work["t0"])[1], interp.at(q["t0_hi"], n, d, work["t0"])[2]
+    te_lo, te_hi = interp.at(q["te_lo"], n, d, work["te"])[1], interp.at(q["te_hi"], n, d, work["te"])[2]
+    p = interp.at(prep, n * d, 1, interp.PER_PASS)[0]  # one observation per case: no interval of its own
+    t0, te = min(max(t0, t0_lo), t0_hi), min(max(te, te_lo), te_hi)
+    return p + t0 + e * te, p + t0_lo + e * te_lo, p + t0_hi + e * te_hi, t0, te
 
-    def total(once: float, t0: float, te: float) -> float:
-        return once + max(t0, 0.0) + epochs * max(te, 0.0)
 
+def startup(run: Run, backend: str) -> tuple[Any, Any] | None:
+    """(cold, warm) fresh-process one-time cost of ``backend`` (stats.Interval), when the run measured it."""
+    got = (getattr(run, "startup", None) or {}).get(backend)
+    return None if got is None else (got.cold, got.warm)
+
+
+def _once_fallback(fits: list[Fit], others: list[Fit], job: Job) -> tuple[float, float, float]:
+    """(point, 0, high) of the one-time part from the suite's first fits (older runs).
+
+    One observation per case, depending on what the process had compiled before (a kernel for the
+    dtype, a parallel variant met first at some size), so it is taken from every case of this
+    backend on the device: the point interpolated between the smallest seen at the sizes around N;
+    the interval from 0 (all compiled already) to the largest seen up to the size above N. Outside
+    the sizes, the nearest size's: a compilation does not grow with N.
+    """
+    seen = [(f.n, max(0.0, f.one_time - f.prepare_s)) for f in [*fits, *others]]
+    sizes = sorted({f.n for f in fits})
+    point = interp.flat({float(s): min(t for m, t in seen if m == s) for s in sizes}, job.n)[0]
+    above = next((s for s in sizes if s >= job.n), sizes[-1])
+    return point, 0.0, max([point, *(t for m, t in seen if m <= above)])
+
+
+def predict(fits: list[Fit], job: Job, others: list[Fit] | None = None, run: Run | None = None) -> Prediction:
+    """One backend's prediction from its cases (one dtype, device and mode; any N and d)."""
+    name, kind = fits[0].backend, fits[0].kind
+    fit, fit_lo, fit_hi, t0, te = _fit_part(fits, job)
+    fresh = startup(run, name) if run is not None else None
+    if fresh is not None:  # the point: the cache filled (a script run before); the top: a first run ever
+        cold, warm = fresh
+        once, once_lo, once_hi = max(warm.value, 0.0), max(warm.low, 0.0), max(cold.high, warm.high, 0.0)
+        once_noise = (once_lo, max(warm.high, 0.0))
+        source = FRESH
+    else:
+        once, once_lo, once_hi = _once_fallback(fits, others or [], job)
+        once_noise, source = (once, once), SUITE
+    beyond, below = interp.coverage({(f.n, f.d) for f in fits}, job.n, job.d)
+    k = job.fits
     return Prediction(
         name,
-        total(got["once"], got["t0"], got["te"]),
-        total(0.0, t0_lo, te_lo),
-        total(once_hi, t0_hi, te_hi),
-        got["once"],
-        why,
-        fits[0].kind,
-        total(got["once"], t0_lo, te_lo),
-        total(got["once"], t0_hi, te_hi),
+        once + k * fit,
+        once_lo + k * fit_lo,
+        once_hi + k * fit_hi,
+        once,
+        once_lo,
+        once_hi,
+        fit,
+        fit_lo,
+        fit_hi,
+        source,
+        [*beyond, *below],
+        bool(beyond),
+        kind,
+        once_noise[0] + k * fit_lo,
+        once_noise[1] + k * fit_hi,
+        t0=t0,
+        te=te,
     )
 
 
-def predictions(
-    run: Run, n: int, d: int, epochs: int, dtype: str, device: str, mode: str
-) -> list[Prediction]:
-    """Every backend's prediction for the job, fastest first; UsageError when nothing covers it."""
-    fits = run.select(dtype=dtype, device=device, mode=mode)
+def predictions(run: Run, job: Job, free: memory.Available | None = None) -> list[Prediction]:
+    """Every backend's prediction, fastest first; those whose peak memory exceeds ``free`` last, ruled out.
+
+    UsageError when no run measured the job's dtype and device. ``free`` None: nothing ruled out.
+    """
+    fits = run.select(d=None, dtype=job.dtype, device=job.device, mode=job.mode)
     if not fits:
         raise UsageError(
-            f"no saved run measured {dtype} on {device}; measure it with: "
-            f"gdbench bench --dtypes {dtype} --devices {device}"
+            f"no saved run measured {job.dtype} on {job.device}; measure it with: "
+            f"gdbench bench --dtypes {job.dtype} --devices {job.device}"
         )
     by_backend: dict[str, list[Fit]] = {}
     for f in fits:
         by_backend.setdefault(f.backend, []).append(f)
-    preds = [
-        predict(sorted(fs, key=lambda f: f.n), n, d, epochs, run.select(backend=name, device=device))
-        for name, fs in by_backend.items()
-    ]
-    return sorted(preds, key=lambda p: p.seconds)
+    preds = []
+    for name, fs in by_backend.items():
+        others = run.select(d=None, backend=name, device=job.device)
+        p = predict(sorted(fs, key=lambda f: (f.d, f.n)), job, others, run)
+        peak = peak_bytes(name, job)
+        preds.append(replace(p, peak_bytes=peak, ruled_out=memory.shortfall(peak, free) or ""))
+    return sorted(preds, key=lambda p: (bool(p.ruled_out), p.seconds))
+
+
+def peak_bytes(backend: str, job: Job) -> int:
+    """The job's predicted peak memory with ``backend`` (benchmarks/core/memory.py)."""
+    return memory.peak_bytes(
+        backend, job.n, job.d, job.dtype, epochs=job.epochs, history=job.mode == "history"
+    )
 
 
 def candidates(preds: list[Prediction]) -> list[Prediction]:
-    """The predictions a recommendation may rest on: those inside the measured sizes, when any are."""
-    inside = [p for p in preds if not p.extrapolated]
-    return inside or preds
+    """The predictions a recommendation may rest on: within what was measured, and fitting in memory.
+
+    Those inside the measured sizes when any are; else those below them (bounded by the smallest
+    size's cost); never one beyond (N above the sweep, d above the measured d's) or ruled out.
+    """
+    usable = [p for p in preds if not p.beyond and not p.ruled_out]
+    inside = [p for p in usable if not p.extrapolated]
+    return inside or usable
 
 
 def recommended(preds: list[Prediction]) -> list[str]:
-    """The fastest candidate, or every one whose noise interval overlaps the fastest's (a tie).
+    """The fastest candidate, or every one whose noise interval overlaps the fastest's (a tie); [] if none.
 
     Ties are called on the noise interval: what the rounds cannot tell apart, with each one-time
-    part at its estimate. The full interval also spans one-time costs from nothing (all compiled
-    already) to a compilation the job may pay, for every backend alike; on that, a job of 5 ms
-    would tie with one of 0.2 s whenever either might compile.
-    A prediction outside the measured sizes (a data-parallel variant measured only at N ≥ 10⁶,
-    asked about N = 300) is shown, flagged, but never recommended over one inside them.
+    part at its estimate (or within its fresh-process noise). The full interval also spans one-time
+    costs from a filled compile cache to an empty one; on that, a job of 5 ms would tie with one
+    of 0.2 s whenever either might compile. A prediction outside the measured sizes (a
+    data-parallel variant measured only at N ≥ 10⁶, asked about N = 300) is shown, flagged, but
+    never recommended over one inside them.
     """
     pool = candidates(preds)
     if not pool:
