@@ -103,10 +103,17 @@ def as_text(a: Answer) -> str:
     if a.reached is not None:
         lines.append(f"epochs: {_epochs_note(a)}")
     lines += _table(a)
-    if any(p.one_time_source == SUITE for p in a.preds):
+    old = [p.backend for p in a.preds if p.one_time_source == SUITE]
+    if old:
+        which = "" if len(old) == len(a.preds) else f" for {', '.join(old)}"
         lines.append(
-            "one-time: the first fit in the suite's process, framework already imported (this run "
-            "predates fresh-process timing): a new process also pays the import"
+            f"one-time{which}: the first fit in the suite's process, framework already imported (no "
+            "fresh-process timing in this run): a new process also pays the import"
+        )
+    elif a.preds:
+        lines.append(
+            "one-time: a fresh process with the compile cache filled (a script run before); the interval's "
+            "top, with it empty (a first run)"
         )
     beyond = sorted({r for p in a.preds if p.beyond and not p.ruled_out for r in p.extrapolated})
     below = sorted({r for p in a.preds if not p.beyond and not p.ruled_out for r in p.extrapolated})

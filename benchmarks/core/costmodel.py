@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from benchmarks.core import interp, memory
+from benchmarks.core import interp, memory, stats
 from benchmarks.core.files import UsageError
 from benchmarks.core.results import Fit, Run
 
@@ -98,10 +97,17 @@ def _fit_part(fits: list[Fit], job: Job) -> tuple[float, float, float, float, fl
     return p + t0 + e * te, p + t0_lo + e * te_lo, p + t0_hi + e * te_hi, t0, te
 
 
-def startup(run: Run, backend: str) -> tuple[Any, Any] | None:
-    """(cold, warm) fresh-process one-time cost of ``backend`` (stats.Interval), when the run measured it."""
-    got = (getattr(run, "startup", None) or {}).get(backend)
-    return None if got is None else (got.cold, got.warm)
+def startup(run: Run, backend: str) -> tuple[stats.Interval, stats.Interval] | None:
+    """(cold, warm) fresh-process one-time cost of ``backend``, when the run measured it.
+
+    A backend without a compile cache starts cold in every process: its one measurement is both.
+    """
+    got = run.startup.get(backend)
+    if got is None or (got.cold is None and got.warm is None):
+        return None
+    cold, warm = got.cold or got.warm, got.warm or got.cold
+    assert cold is not None and warm is not None
+    return cold, warm
 
 
 def _once_fallback(fits: list[Fit], others: list[Fit], job: Job) -> tuple[float, float, float]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from benchmarks.core import costmodel as model
 from benchmarks.core import interp, memory, stats
+from benchmarks.core.results import Startup
 from tests.support.synthetic import COUNTS, fit, rounds, run_of
 
 
@@ -142,12 +142,17 @@ def test_a_fresh_process_one_time_cost_is_used_when_the_run_has_it():
     fits = [fit("a", exact(5e-5, 1e-8 * n), n=n, startup=0.01) for n in (100, 10_000)]
     run = run_of(*fits)
     warm, cold = stats.Interval(0.5, 0.45, 0.6), stats.Interval(2.0, 1.8, 2.5)
-    run.startup = {"a": SimpleNamespace(cold=cold, warm=warm)}  # type: ignore[attr-defined]
+    run.startup = {"a": Startup("a", cold, warm)}
     (p,) = model.predictions(run, job(1000, epochs=100, fits=3))
     assert p.one_time_source == model.FRESH and p.one_time == 0.5
     assert p.seconds == pytest.approx(0.5 + 3 * p.fit_seconds)
     assert p.low == pytest.approx(0.45 + 3 * p.fit_low) and p.high == pytest.approx(2.5 + 3 * p.fit_high)
     assert p.noise_low == pytest.approx(0.45 + 3 * p.fit_low)  # the warm interval's noise, not the cold's
+    run.startup = {"a": Startup("a", cold, None)}  # no compile cache: every process starts cold
+    (p,) = model.predictions(run, job(1000, epochs=100, fits=3))
+    assert p.one_time == 2.0 and p.one_time_low == 1.8 and p.one_time_high == 2.5
+    run.startup = {"a": Startup("a", None, None, error="exit status 1")}  # measured nothing: the old way
+    assert model.predictions(run, job(1000))[0].one_time_source == model.SUITE
 
 
 def test_the_fallback_one_time_part_ranges_from_nothing_to_the_largest_seen_up_to_n():
