@@ -96,9 +96,11 @@ def as_text(a: Answer) -> str:
     where = f"{j.dtype} on {j.device}, {'with' if j.mode == 'history' else 'no'} history"
     lines.append(f"gdbench choose: N = {j.n:,}, d = {j.d:,}, {j.epochs:,} epochs, {_fits(j.fits)}, {where}")
     name, this = machine(a.run)
-    here = {True: "this machine", False: "NOT this machine: times here may differ", None: "this machine?"}[
-        this
-    ]
+    here = {
+        True: "this machine",
+        False: "NOT this machine: times here may differ",
+        None: "whether it is this machine is unknown: the run has no full machine record",
+    }[this]
     lines.append(f"from: {', '.join(_shown(p) for p in a.paths)} ({name}; {here})")
     if a.reached is not None:
         lines.append(f"epochs: {_epochs_note(a)}")

@@ -146,3 +146,24 @@ def test_a_tol_not_reached_within_the_epoch_limit_says_so(tmp_path, monkeypatch)
     assert data["inputs"]["tol"] == 1e-12 and data["inputs"]["epochs"] is None
     rc, out, _ = gdbench("choose", *job)
     assert rc == 0 and "not reached within 3 epochs" in out
+
+
+def test_validate_choose_times_jobs_as_a_script_and_the_report_reads_them(tmp_path, monkeypatch):
+    from benchmarks.commands import validate_choose
+    from benchmarks.report import markdown, validation
+
+    # two tiny jobs, one backend each, one process each: the structure, not the speed, is checked
+    monkeypatch.setattr(validate_choose, "JOBS", [(200, 1, 5, "float64", 2), (200, 3, 5, "float64", 1)])
+    monkeypatch.setattr(validate_choose, "TOP", 1)
+    monkeypatch.setattr(validate_choose, "REPEATS", 1)
+    out = tmp_path / validation.NAME
+    rc, _, err = gdbench("validate-choose", "--runs", str(FIXTURE), "--out", str(out))
+    assert rc in (0, 1), err
+    data = json.loads(out.read_text())
+    first, second = data["jobs"]
+    assert (first["d"], first["fits"], second["d"], second["fits"]) == (1, 2, 3, 1)
+    assert second["recommended"] == [] and second["recommended_vs_fastest"] is None  # d = 3: beyond
+    assert all(r["measured"] > 0 and isinstance(r["inside"], bool) for j in data["jobs"] for r in j["rows"])
+    text = markdown.section(validation.section(out))
+    assert "within ×1.3 of it in" in text and "no recommendation in 1" in text
+    assert "N = 200, d = 3, 5 epochs, float64, 1 fit (a fresh script)" in text
