@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks.commands import choose
 from benchmarks.core import costmodel as model
-from benchmarks.core import memory
-from benchmarks.core.results import load
+from benchmarks.core import memory, stats
+from benchmarks.core.results import Run, Startup, load
 from tests.support.cli import gdbench
 from tests.support.synthetic import COUNTS
 
@@ -167,3 +167,33 @@ def test_validate_choose_times_jobs_as_a_script_and_the_report_reads_them(tmp_pa
     text = markdown.section(validation.section(out))
     assert "within ×1.3 of it in" in text and "no recommendation in 1" in text
     assert "N = 200, d = 3, 5 epochs, float64, 1 fit (a fresh script)" in text
+
+
+def test_measure_times_the_leaders_at_n_and_d_and_keeps_the_runs_one_time_costs(monkeypatch, tmp_path):
+    asked: list[list[str]] = []
+    copy = tmp_path / "measured.json"
+    copy.write_text(FIXTURE.read_text())
+
+    def fake(args: list[str]) -> Path:
+        asked.append(args)
+        return copy  # what the short bench would have saved
+
+    def saved(paths: list[Path]) -> Run:
+        run = load(paths)
+        if paths == [FIXTURE]:  # the saved run timed numpy-closed's fresh process
+            once = stats.Interval(0.2, 0.15, 0.3)
+            run.startup = {"numpy-closed": Startup("numpy-closed", once, once)}
+        return run
+
+    monkeypatch.setattr(choose, "_measure", fake)
+    monkeypatch.setattr(choose, "load", saved)
+    job = ["--size", "1e5", "--features", "10", "--epochs", "10", "--measure", "--json"]
+    rc, out, err = gdbench("choose", *job, "--runs", str(FIXTURE))
+    assert rc == 0, err
+    (args,) = asked
+    assert args[args.index("--sizes") + 1] == "100000" and args[args.index("--features") + 1] == "10"
+    assert args[args.index("--startup") + 1] == "0"  # fresh processes are the saved run's, not timed again
+    data = json.loads(out)
+    assert data["source"]["runs"] == [str(copy)]
+    closed = next(p for p in data["predictions"] if p["backend"] == "numpy-closed")
+    assert closed["one_time_source"] == model.FRESH and closed["one_time"] == 0.2
