@@ -30,7 +30,7 @@ from impls import plugins
 
 EPOCH_LIMIT = 1_000_000  # a --tol job not reached within this many epochs is predicted at the limit
 BUDGET_S = 10.0  # --measure's bench budget
-VISIT_S = 0.05  # the suite repeats a cheap case's rounds within a visit up to about this long
+VISIT_S = 0.15  # a cheap case at one epoch count, per pass: its rounds within a visit, gc, checks
 OVERHEAD_S = 5.0  # a bench process: Python, pytest and the data, before any backend
 
 
