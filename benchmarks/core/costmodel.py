@@ -61,9 +61,8 @@ class Prediction:
     extrapolated: list[str] = field(default_factory=list)  # why a number lies outside the runs
     beyond: bool = False  # beyond what was measured: shown, never recommended
     kind: str = "per-pass"
-    # The interval with the one-time part at its estimate (or its measured noise, from a fresh
-    # process): the measurements' noise and the range between measured sizes only. Ties are called
-    # on it (see ``recommended``).
+    # The interval with the one-time part at its estimate: the fits' noise and the range between
+    # measured sizes only. Ties are called on it (see ``recommended``).
     noise_low: float = math.nan
     noise_high: float = math.nan
     ruled_out: str = ""  # why it cannot run here (memory), or ""
@@ -134,11 +133,10 @@ def predict(fits: list[Fit], job: Job, others: list[Fit] | None = None, run: Run
     if fresh is not None:  # the point: the cache filled (a script run before); the top: a first run ever
         cold, warm = fresh
         once, once_lo, once_hi = max(warm.value, 0.0), max(warm.low, 0.0), max(cold.high, warm.high, 0.0)
-        once_noise = (once_lo, max(warm.high, 0.0))
         source = FRESH
     else:
         once, once_lo, once_hi = _once_fallback(fits, others or [], job)
-        once_noise, source = (once, once), SUITE
+        source = SUITE
     beyond, below = interp.coverage({(f.n, f.d) for f in fits}, job.n, job.d)
     k = job.fits
     return Prediction(
@@ -156,8 +154,8 @@ def predict(fits: list[Fit], job: Job, others: list[Fit] | None = None, run: Run
         [*beyond, *below],
         bool(beyond),
         kind,
-        once_noise[0] + k * fit_lo,
-        once_noise[1] + k * fit_hi,
+        once + k * fit_lo,
+        once + k * fit_hi,
         t0=t0,
         te=te,
     )
@@ -208,11 +206,11 @@ def recommended(preds: list[Prediction]) -> list[str]:
     """The fastest candidate, or every one whose noise interval overlaps the fastest's (a tie); [] if none.
 
     Ties are called on the noise interval: what the rounds cannot tell apart, with each one-time
-    part at its estimate (or within its fresh-process noise). The full interval also spans one-time
-    costs from a filled compile cache to an empty one; on that, a job of 5 ms would tie with one
-    of 0.2 s whenever either might compile. A prediction outside the measured sizes (a
-    data-parallel variant measured only at N ≥ 10⁶, asked about N = 300) is shown, flagged, but
-    never recommended over one inside them.
+    part at its estimate. The full interval also spans one-time costs from a filled compile cache
+    to an empty one, and a minimum over a few fresh processes has a bootstrap interval reaching
+    down to nothing; on that, a job of 5 ms would tie with one of 5 s whenever either might
+    compile. A prediction outside the measured sizes (a data-parallel variant measured only at
+    N ≥ 10⁶, asked about N = 300) is shown, flagged, but never recommended over one inside them.
     """
     pool = candidates(preds)
     if not pool:
