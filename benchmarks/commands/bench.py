@@ -46,6 +46,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sizes", default="", help="comma-separated sizes, e.g. 100,1e4 (default: 1e2,1e3,1e4,1e5,1e6,1e7)"
     )
+    p.add_argument(
+        "--features",
+        default="",
+        help="comma-separated feature counts d; with --sizes, every N at every d (default: 1 with --sizes; "
+        f"else {','.join(map(str, sweep.FEATURES))}, d > 1 where N·d <= {sweep.MAX_ELEMENTS:.0e})",
+    )
     p.add_argument("--dtypes", default="", help="comma-separated dtypes (default: float32,float64)")
     p.add_argument("--modes", default="", help="comma-separated modes: nohist, history (default: both)")
     p.add_argument(
@@ -105,6 +111,10 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         sizes = [sweep.parse_size(s) for s in _csv(args.sizes)]
     except ValueError as e:
         raise UsageError(f"bad --sizes {args.sizes!r}: {e}") from None
+    try:
+        features = [_feature(v) for v in _csv(getattr(args, "features", ""))]
+    except ValueError as e:
+        raise UsageError(f"bad --features {args.features!r}: {e}") from None
     dtypes = _choose(args.dtypes, impls.DTYPES, "dtype(s)")
     modes = _choose(args.modes, sweep.MODES, "mode(s)")
     devices = _choose(args.devices, ("cpu", "cuda"), "device(s)")
@@ -117,7 +127,7 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     startup = getattr(args, "startup", None)
     if startup is not None and startup < 0:
         raise UsageError(f"--startup must be a number of processes >= 0, got {startup}")
-    check_cases(backends, sizes, args.quick)
+    check_cases(backends, sweep.grid_shapes(sizes, features, args.quick))
     if "cuda" in devices:
         check_cuda(backends)
     cmd = [
@@ -132,6 +142,7 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
         "--benchmark-columns=median,iqr,min,max,rounds",
         "--gd-backends=" + ",".join(backends),
         "--gd-sizes=" + ",".join(map(str, sizes)),
+        "--gd-features=" + ",".join(map(str, features)),
         "--gd-dtypes=" + ",".join(dtypes),
         "--gd-modes=" + ",".join(modes),
         "--gd-devices=" + ",".join(devices),
@@ -149,18 +160,29 @@ def processes(args: argparse.Namespace) -> int:
     return int(getattr(args, "processes", 1))
 
 
-def check_cases(backends: list[str], sizes: list[int], quick: bool) -> None:
-    """UsageError when the selection holds no fit case (a backend benched only at other sizes)."""
+def _feature(text: str) -> int:
+    """A feature count d >= 1 ("100", "1e3"); ValueError otherwise."""
+    try:
+        return sweep.parse_size(text)
+    except ValueError:
+        raise ValueError(f"d must be an integer >= 1, got {text!r}") from None
+
+
+def check_cases(backends: list[str], shapes: list[tuple[int, int]]) -> None:
+    """UsageError when the selection holds no fit case (a backend benched only at other N or d)."""
     names = backends or impls.backend_names()
-    sizes = sizes or list(sweep.QUICK_SIZES if quick else sweep.SIZES)
-    if any(sweep.spec(v).runs_at(n) for v in sweep.expand(names) for n in sizes):
+    if any(sweep.spec(v).runs_at(n, d) for v in sweep.expand(names) for n, d in shapes):
         return
     where = []
     for name in names:
-        only = sorted({n for v in sweep.expand([name]) for n in (sweep.spec(v).sizes or ())})
-        where.append(f"{name} only at N = {', '.join(map(sweep.size_label, only))}")
-    picked = ", ".join(map(sweep.size_label, sizes))
-    raise UsageError(f"no case to run at N = {picked}: {'; '.join(where)} (choose --sizes among those)")
+        s = [sweep.spec(v) for v in sweep.expand([name])]
+        only = sorted({n for v in s for n in (v.sizes or ())})
+        at = f"N = {', '.join(map(sweep.size_label, only))}" if only else "other (N, d)"
+        where.append(f"{name} only at {at}" + ("" if all(v.wide for v in s) else ", d = 1"))
+    one = ", ".join(sweep.size_label(n) for n, d in shapes if d == 1)
+    wide = ", ".join(f"N = {sweep.size_label(n)} d = {d}" for n, d in shapes if d > 1)
+    picked = " and ".join(p for p in (one and f"N = {one}", wide) if p)
+    raise UsageError(f"no case to run at {picked}: {'; '.join(where)} (choose --sizes among those)")
 
 
 def check_cuda(backends: list[str]) -> None:

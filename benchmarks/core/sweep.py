@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,10 +21,18 @@ class BenchSpec:
     trace: bool = False  # also time every epoch of one fit (needs the backend's make_step)
     base: str | None = None  # a bench variant of this registered backend (e.g. one world size)
     sizes: tuple[int, ...] | None = None  # only these N (None: every selected size)
+    wide: bool = True  # also benched at d > 1 (False: at d = 1 only)
+    # At d > 1, only where N·d² stays within this (None: no limit): a bound on the cost of a fit
+    # whose one pass is a QR, O(N·d²), which every round of every epoch count pays again.
+    max_nd2: int | None = None
 
-    def runs_at(self, n: int) -> bool:
-        """Whether this backend has a case at size n."""
-        return self.sizes is None or n in self.sizes
+    def runs_at(self, n: int, d: int = 1) -> bool:
+        """Whether this backend has a case at size n with d features."""
+        if self.sizes is not None and n not in self.sizes:
+            return False
+        if d == 1:
+            return True
+        return self.wide and (self.max_nd2 is None or n * d * d <= self.max_nd2)
 
 
 DIST_SIZES = (10**6, 10**7)  # data-parallel backends: only where a shard is worth an all-reduce
@@ -34,9 +42,10 @@ DIST_SIZES = (10**6, 10**7)  # data-parallel backends: only where a shard is wor
 SPECS: dict[str, BenchSpec] = {
     "torch-autograd": BenchSpec(trace=True),  # the tutorial's pattern: per-epoch time grows with the epoch
     "torch-nograd": BenchSpec(trace=True),  # the idiomatic fix, traced beside it for contrast
-    "numpy-moments": BenchSpec(kind="algorithmic"),
+    # 10⁹: a QR of 10³ x 10³ here, ~0.1-0.3 s a fit; 10⁴ x 10³ took ~3 s, x3 epoch counts per round.
+    "numpy-moments": BenchSpec(kind="algorithmic", max_nd2=10**9),
     **{
-        f"{base}-{p}": BenchSpec(base=base, options={option: p}, sizes=DIST_SIZES)
+        f"{base}-{p}": BenchSpec(base=base, options={option: p}, sizes=DIST_SIZES, wide=False)
         for base, option in (("torch-ddp", "world_size"), ("jax-sharded", "devices"))
         for p in (1, 2)
     },
@@ -62,6 +71,16 @@ QUICK_SIZES = (10**2, 10**4)
 DTYPES = ("float32", "float64")
 QUICK_DTYPES = ("float64",)
 MODES = ("nohist", "history")  # history: the tutorial's per-epoch read of loss, w and b
+# d > 1 cases run without history: recording w costs O(d) an epoch, small beside an epoch's O(N·d)
+# (or numpy-moments' O(d²)), and measured at d = 1 already; history would double their cost.
+WIDE_MODES = ("nohist",)
+FEATURES = (1, 10, 100, 1000)  # d: features; `choose` interpolates between them as between sizes
+QUICK_FEATURES = (1, 10)
+# The sweep's own grid has a d > 1 case at N only where N·d is at most this: no x larger than the
+# d = 1 sweep's largest (80 MB in float64 at N = 10⁷), which is what the suite already keeps in
+# memory. It still reaches past the caches (~10-40 ms an epoch there), where cost is a memory read.
+MAX_ELEMENTS = 10**7
+QUICK_MAX_ELEMENTS = 10**3  # quick: d = 10 at N = 10² only, so tests and choose --measure see d > 1
 LR = 0.1  # the tutorial's; x ~ U[0, 1) keeps every size stable at this rate
 SEED = 0
 # Allowed max|θ - θ_ref| / max(1, |θ_ref|) after the fixed epochs. float32 gradients summed over
@@ -69,15 +88,50 @@ SEED = 0
 CHECK_TOL = {"float64": 1e-8, "float32": 5e-3}
 
 
-def epoch_counts(n: int) -> tuple[int, ...]:
-    """Epoch counts every backend is timed at; t(E) = t0 + E·te is fitted through them."""
-    # Three counts, so the line has a residual to check; a 4x span, so that at small N, where a fit's
+def learning_rate(d: int) -> float:
+    """The rate at d features: LR / d, which keeps gradient descent stable at every d.
+
+    With x ~ U[0, 1) the loss's Hessian has its largest eigenvalue near d/2 + 2, and gradient
+    descent diverges from lr = 4/(d + 4) on; LR / d stays below that at every d (LR at d = 1).
+    """
+    return LR / d
+
+
+def shapes(sizes: Sequence[int], features: Sequence[int], cap: int | None) -> list[tuple[int, int]]:
+    """(N, d) of a grid: every size at d = 1; at d > 1 the sizes where N·d <= cap (None: every size)."""
+    return [
+        (n, d)
+        for n in sorted(set(sizes))
+        for d in sorted(set(features))
+        if d == 1 or cap is None or n * d <= cap
+    ]
+
+
+def grid_shapes(sizes: Sequence[int], features: Sequence[int], quick: bool) -> list[tuple[int, int]]:
+    """The (N, d) a bench runs, from the sizes and features asked for (empty: the sweep's own).
+
+    Without sizes: the sweep's sizes, and d > 1 only where N·d fits the cap. With sizes: exactly
+    those, at d = 1, or at every d asked for (the user picked each N and d: no cap).
+    """
+    if sizes:
+        return shapes(sizes, features or (1,), None)
+    if quick:
+        return shapes(QUICK_SIZES, features or QUICK_FEATURES, QUICK_MAX_ELEMENTS)
+    return shapes(SIZES, features or FEATURES, MAX_ELEMENTS)
+
+
+def epoch_counts(n: int, d: int = 1) -> tuple[int, ...]:
+    """Epoch counts every backend is timed at, at N = n with d features; t(E) = t0 + E·te is fitted."""
+    # By N·d, the values an epoch reads: a per-pass epoch's cost grows with it, so the same counts
+    # resolve te at N = 10⁴ and d = 1 as at N = 10² and d = 100 (numpy-moments' one pass grows
+    # as N·d², its epochs as d²: t0/te ~ N still). Three counts, so the line has a residual to
+    # check; a 4x span, so that at small N, where a fit's
     # fixed cost t0 (~60-150 µs for a call into compiled code) dwarfs one epoch (~1 µs), the
     # 150-epoch difference still resolves te to a few percent. torch-autograd's epochs cost O(k) each
     # (graph growth), which keeps the counts modest; quick and full runs share them.
-    if n <= 10**4:
+    if n * d <= 10**4:
         return (50, 100, 200)
-    if n <= 10**6:
+    if n * d <= 10**6:
         return (5, 10, 20)
     return (1, 2, 4)  # N = 10⁷: an eager float64 epoch reads ~1 GB; 0.1-1 s each here
 

@@ -49,11 +49,18 @@ def test_floor(benchmark: Any, measured: dict[Any, Any], device: str, dtype: str
 
 @replayed
 def test_fit(
-    benchmark: Any, measured: dict[Any, Any], device: str, dtype: str, n: int, mode: str, backend_name: str
+    benchmark: Any,
+    measured: dict[Any, Any],
+    device: str,
+    dtype: str,
+    n: int,
+    d: int,
+    mode: str,
+    backend_name: str,
 ) -> None:
-    """One backend at this (N, dtype, device, mode): checked, then its rounds at every epoch count."""
+    """One backend at this (N, d, dtype, device, mode): checked, then its rounds at every epoch count."""
     _backend(backend_name, device)
-    runner = measured[("fit", device, n, dtype, mode, backend_name)]
+    runner = measured[("fit", device, n, d, dtype, mode, backend_name)]
     _report(benchmark, runner, runner.case.group)
 
 

@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 import impls  # noqa: E402
 from benchmarks.core import sweep  # noqa: E402
 from benchmarks.core.machines import this_machine  # noqa: E402
-from benchmarks.suite import floor, protocol, startup  # noqa: E402
+from benchmarks.suite import protocol, startup  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
 from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
@@ -49,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--gd-quick", action="store_true", help="a small subset, under a minute")
     g.addoption("--gd-backends", default="", help="comma-separated backends (default: every registered one)")
     g.addoption("--gd-sizes", default="", help="comma-separated sizes N")
+    g.addoption("--gd-features", default="", help="comma-separated feature counts d")
     g.addoption("--gd-dtypes", default="", help="comma-separated dtypes")
     g.addoption("--gd-modes", default="", help="comma-separated modes: nohist, history")
     g.addoption(
@@ -68,12 +69,11 @@ def _csv(config: pytest.Config, name: str) -> list[str]:
 
 @cache
 def grid(config: pytest.Config) -> dict[str, Any]:
-    """The selected backends, sizes, dtypes, devices and modes, in the order they run."""
+    """The selected backends, (N, d) shapes, dtypes, devices and modes, in the order they run."""
     quick = bool(config.getoption("gd_quick"))
     backends = sweep.expand(_csv(config, "gd_backends") or impls.backend_names())
-    sizes = [sweep.parse_size(s) for s in _csv(config, "gd_sizes")] or list(
-        sweep.QUICK_SIZES if quick else sweep.SIZES
-    )
+    asked = [sweep.parse_size(s) for s in _csv(config, "gd_sizes")]
+    shapes = sweep.grid_shapes(asked, [int(d) for d in _csv(config, "gd_features")], quick)
     dtypes = _csv(config, "gd_dtypes") or list(sweep.QUICK_DTYPES if quick else sweep.DTYPES)
     devices = _csv(config, "gd_devices")
     if not devices:
@@ -83,7 +83,9 @@ def grid(config: pytest.Config) -> dict[str, Any]:
         "quick": quick,
         "budget": float(config.getoption("gd_budget") or sweep.policy(quick).budget_s),
         "backends": backends,
-        "sizes": sorted(set(sizes)),
+        "sizes": sorted({n for n, _ in shapes}),
+        "features": sorted({d for _, d in shapes}),
+        "shapes": [list(s) for s in shapes],
         "dtypes": dtypes,
         "devices": devices,
         "modes": _csv(config, "gd_modes") or list(sweep.MODES),
@@ -91,27 +93,36 @@ def grid(config: pytest.Config) -> dict[str, Any]:
     }
 
 
+def modes(g: dict[str, Any], d: int) -> list[str]:
+    """The selected modes that run at d features (sweep.WIDE_MODES above d = 1)."""
+    return [m for m in g["modes"] if d == 1 or m in sweep.WIDE_MODES]
+
+
+def _shape_id(n: int, d: int) -> str:
+    return f"N{sweep.size_label(n)}" + (f"-d{d}" if d > 1 else "")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise the three kinds of case over the grid; ids read like the groups."""
     g = grid(metafunc.config)
     label = sweep.size_label
     kind = metafunc.function.__name__
-    if kind == "test_floor":
-        rows = [(d, t, n) for d in g["devices"] for n in g["sizes"] for t in g["dtypes"]]
-        ids = [f"{d}-{t}-N{label(n)}" for d, t, n in rows]
+    if kind == "test_floor":  # at d = 1 only: one read of x and y is the bar for the d = 1 epochs
+        rows = [(v, t, n) for v in g["devices"] for n, d in g["shapes"] if d == 1 for t in g["dtypes"]]
+        ids = [f"{v}-{t}-N{label(n)}" for v, t, n in rows]
         metafunc.parametrize(("device", "dtype", "n"), rows, ids=ids)
     elif kind == "test_fit":
         rows2 = [
-            (d, t, n, m, b)
-            for d in g["devices"]
-            for n in g["sizes"]
+            (v, t, n, d, m, b)
+            for v in g["devices"]
+            for n, d in g["shapes"]
             for t in g["dtypes"]
-            for m in g["modes"]
+            for m in modes(g, d)
             for b in g["backends"]
-            if sweep.spec(b).runs_at(n)
+            if sweep.spec(b).runs_at(n, d)
         ]
-        ids = [f"{d}-{t}-N{label(n)}-{m}-{b}" for d, t, n, m, b in rows2]
-        metafunc.parametrize(("device", "dtype", "n", "mode", "backend_name"), rows2, ids=ids)
+        ids = [f"{v}-{t}-{_shape_id(n, d)}-{m}-{b}" for v, t, n, d, m, b in rows2]
+        metafunc.parametrize(("device", "dtype", "n", "d", "mode", "backend_name"), rows2, ids=ids)
     elif kind == "test_trace":
         rows3 = [(d, b) for d in g["devices"] for b in g["backends"] if sweep.spec(b).trace]
         metafunc.parametrize(("device", "backend_name"), rows3, ids=[f"{d}-{b}" for d, b in rows3])
@@ -124,9 +135,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         index, item = pair
         params = getattr(item, "callspec", None)
         p = params.params if params is not None else {}
-        if "n" not in p:  # the traces, after everything else
-            return (1, "", 0, "", 0, index)
-        return (0, p["device"], p["n"], p["dtype"], 0 if item.name.startswith("test_floor") else 1, index)
+        if not isinstance(p.get("n"), int):  # the traces (and an empty parametrisation), after the rest
+            return (1, "", 0, 0, "", 0, index)
+        floor_first = 0 if item.name.startswith("test_floor") else 1
+        return (0, p["device"], p["n"], p.get("d", 1), p["dtype"], floor_first, index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
@@ -139,7 +151,7 @@ def session_grid(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def _selected(g: dict[str, Any]) -> list[str]:
     """Backends with at least one case in the grid (a data-parallel variant needs one of its sizes)."""
-    return [b for b in g["backends"] if any(sweep.spec(b).runs_at(n) for n in g["sizes"])]
+    return [b for b in g["backends"] if any(sweep.spec(b).runs_at(n, d) for n, d in g["shapes"])]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -192,27 +204,33 @@ def _policy(g: dict[str, Any]) -> sweep.Policy:
 
 
 def _groups(g: dict[str, Any]) -> list[protocol.Group]:
-    """One group per (device, N, dtype): its floor and every available backend's case in both modes."""
+    """One group per (device, N, d, dtype): its floor (d = 1) and every available backend's cases."""
     out = []
+    visit_s = _policy(g).visit_s
     for device in g["devices"]:
-        for n in g["sizes"]:
+        for n, d in g["shapes"]:
             for dtype in g["dtypes"]:
-                counts = sweep.epoch_counts(n)
+                counts = sweep.epoch_counts(n, d)
                 runners: list[Any] = []
-                for mode in g["modes"]:
+                for mode in modes(g, d):
                     for name in _selected(g):
                         backend = built(name)[0]
-                        if not sweep.spec(name).runs_at(n) or backend is None:
+                        if not sweep.spec(name).runs_at(n, d) or backend is None:
                             continue
                         if device not in backend.devices():
                             continue
-                        case = FitCase(name, n, dtype, device, mode, counts)
-                        runners.append(CaseRunner(backend, case, *data(n), ZERO, _policy(g).visit_s))
-                fl = FloorRunner(n, dtype, device, sweep.floor_iterations(n), ZERO, _policy(g).visit_s)
+                        case = FitCase(name, n, dtype, device, mode, counts, d)
+                        runners.append(CaseRunner(backend, case, *data(n, d), ZERO, visit_s))
+                if d > 1 and not runners:
+                    continue
+                fl = None
+                if d == 1:
+                    fl = FloorRunner(n, dtype, device, sweep.floor_iterations(n), ZERO, visit_s)
                 # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
-                held = 2 * floor.data_bytes(n, dtype) * len(counts) * len(runners)
+                each = FitCase("", n, dtype, device, "", counts, d).data_bytes
+                held = 2 * each * len(counts) * len(runners)
                 big = held > _policy(g).keep_bytes
-                out.append(protocol.Group(device, n, dtype, fl, runners, counts, big=big))
+                out.append(protocol.Group(device, n, dtype, fl, runners, counts, big=big, d=d))
     return out
 
 
@@ -227,7 +245,7 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
     n_cases = sum(len(gr.cases) for gr in groups)
     log(
         f"gdbench: {n_cases} cases in {len(groups)} groups, epoch counts "
-        + "; ".join(f"N={sweep.size_label(n)}: {sweep.epoch_counts(n)}" for n in g["sizes"])
+        + "; ".join(f"{_shape_id(n, d)}: {sweep.epoch_counts(n, d)}" for n, d in g["shapes"])
         + f"; at least {policy.min_passes} passes, budget {policy.budget_s:.0f} s"
     )
     outcome = protocol.measure(groups, policy, elapsed=lambda: time.perf_counter() - ZERO, log=log)
@@ -238,7 +256,7 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
             found[("floor", gr.device, gr.n, gr.dtype)] = gr.floor
         for r in gr.cases:
             c = r.case  # type: ignore[attr-defined]
-            found[("fit", c.device, c.n, c.dtype, c.mode, c.backend)] = r
+            found[("fit", c.device, c.n, c.d, c.dtype, c.mode, c.backend)] = r
     return found
 
 
@@ -311,7 +329,9 @@ def pytest_benchmark_update_json(
     output_json["gdbench"] = {
         **g,
         "schema": 2,
-        "epoch_counts": {str(n): list(sweep.epoch_counts(n)) for n in g["sizes"]},
+        "epoch_counts": {str(n): list(sweep.epoch_counts(n)) for n, d in g["shapes"] if d == 1},
+        "epoch_counts_d": {f"{n}x{d}": list(sweep.epoch_counts(n, d)) for n, d in g["shapes"] if d > 1},
+        "lr_rule": "lr / d at d features",
         "protocol": dict(_OUTCOME),
         "trace_work": asdict(sweep.trace_work(g["quick"])),
         "check_tol": sweep.CHECK_TOL,

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 import impls
-from benchmarks.core.sweep import CHECK_TOL, LR, SEED, size_label, spec
+from benchmarks.core.sweep import CHECK_TOL, SEED, learning_rate, size_label, spec
 from impls import FitResult, TrainConfig
 
 
@@ -44,7 +44,7 @@ class CheckFailed(AssertionError):
 
 @dataclass(frozen=True)
 class FitCase:
-    """One timed point: backend x size x dtype x device x mode, fitted at several epoch counts."""
+    """One timed point: backend x size x features x dtype x device x mode, at several epoch counts."""
 
     backend: str
     n: int
@@ -52,21 +52,32 @@ class FitCase:
     device: str
     mode: str  # "nohist" or "history"
     counts: tuple[int, ...]  # epoch counts, ascending: t(E) = t0 + E·te is fitted through them
+    d: int = 1  # features
+
+    @property
+    def shape(self) -> str:
+        """N, and d when above 1: "N=1e4 d=100"."""
+        return f"N={size_label(self.n)}" + (f" d={self.d}" if self.d > 1 else "")
 
     @property
     def group(self) -> str:
-        """pytest-benchmark group: backends side by side for one (N, dtype, device, mode)."""
-        return f"fit {self.device} {self.dtype} N={size_label(self.n)} {self.mode}"
+        """pytest-benchmark group: backends side by side for one (N, d, dtype, device, mode)."""
+        return f"fit {self.device} {self.dtype} {self.shape} {self.mode}"
 
     @property
     def label(self) -> str:
         """A short name for progress lines and errors."""
-        return f"{self.backend} {self.device} {self.dtype} N={size_label(self.n)} {self.mode}"
+        return f"{self.backend} {self.device} {self.dtype} {self.shape} {self.mode}"
+
+    @property
+    def data_bytes(self) -> int:
+        """Bytes of x and y in this case's dtype: what one epoch of a per-pass backend reads."""
+        return (self.n * self.d + self.n) * np.dtype(self.dtype).itemsize
 
     def config(self, epochs: int) -> TrainConfig:
         """Fixed work: tol=0 so every backend makes exactly ``epochs`` updates."""
         return TrainConfig(
-            lr=LR,
+            lr=learning_rate(self.d),
             epochs=epochs,
             tol=0.0,
             seed=SEED,
@@ -77,9 +88,13 @@ class FitCase:
 
 
 @cache
-def data(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The tutorial's data at size n, made once per session and shared by every backend and dtype."""
-    return impls.make_linear(w=0.3, b=0.5, size=n, noise=0.01, seed=SEED)
+def data(n: int, d: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's data at size n, made once per session and shared by every backend and dtype.
+
+    d = 1: x of shape (n,), the tutorial's. d > 1: x of shape (n, d), every weight the tutorial's.
+    """
+    w = 0.3 if d == 1 else [0.3] * d
+    return impls.make_linear(w=w, b=0.5, size=n, noise=0.01, seed=SEED)
 
 
 @cache

@@ -2,7 +2,7 @@
 
 On a shared machine slow periods of several seconds hit whichever cases run then. So no case is
 timed in one block: the scheduler makes *passes* over the whole sweep, and in each pass visits
-every group (device, N, dtype) once, its memory floor and its cases (both modes) in a fresh
+every group (device, N, d, dtype) once, its memory floor and its cases (both modes) in a fresh
 random order, one round per epoch count each (repeated within the visit while it stays under the
 policy's ``visit_s``: cheap cases get many). A slow period therefore stretches a few rounds of
 many cases instead of every round of a few, and the minimum (``benchmarks/core/stats.py``) sees
@@ -62,21 +62,22 @@ class Runner(Protocol):
 
 @dataclass
 class Group:
-    """The runners of one (device, N, dtype): visited together, in shuffled order, once per pass."""
+    """The runners of one (device, N, d, dtype): visited together, in shuffled order, once per pass."""
 
     device: str
     n: int
     dtype: str
-    floor: Runner | None
+    floor: Runner | None  # the memory floor, at d = 1 only
     cases: list[Runner]
     counts: tuple[int, ...]
     big: bool = False  # re-prepare on each visit instead of keeping the data between passes
     done: set[int] = field(default_factory=set)  # indices of cases precise enough
+    d: int = 1  # features
 
     @property
     def label(self) -> str:
         """For progress lines."""
-        return f"{self.device} {self.dtype} N={size_label(self.n)}"
+        return f"{self.device} {self.dtype} N={size_label(self.n)}" + (f" d={self.d}" if self.d > 1 else "")
 
     def active(self) -> list[Runner]:
         """Cases still wanting rounds."""

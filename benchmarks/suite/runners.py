@@ -1,6 +1,6 @@
 """One benchmark case, fair by construction: prepare apart, first call apart, check, then rounds.
 
-A ``CaseRunner`` holds one case (backend x N x dtype x device x mode) at each of its epoch counts:
+A ``CaseRunner`` holds one case (backend x N x d x dtype x device x mode) at each of its epoch counts:
 prepare (validation, host-to-device copies) -> one untimed first call per count (compile,
 first-call cost, timed apart) -> check against the exact float64 iterate -> rounds, each one
 whole fit, asked for by the scheduler (``protocol.py``) in whatever order spreads them over time.
@@ -221,6 +221,8 @@ class CaseRunner:
             "framework": getattr(backend, "framework", ""),
             "version": version() if callable(version) else "",
             "n": case.n,
+            "d": case.d,
+            "lr": case.config(case.counts[-1]).lr,
             "dtype": case.dtype,
             "device": case.device,
             "mode": case.mode,
@@ -240,7 +242,7 @@ class CaseRunner:
             "first_call_loop_s": self.first.seconds if self.first is not None else None,
             "check_err": self.check_err,
             "check_tol": CHECK_TOL[case.dtype],
-            "data_bytes": floor.data_bytes(case.n, case.dtype),
+            "data_bytes": case.data_bytes,
             "fit_info": {
                 k: v
                 for k, v in (self.first.info if self.first is not None else {}).items()

@@ -26,11 +26,11 @@ from tests.support.runs import FIXTURE, scaled
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, Any], Path]:
-    """`gdbench bench --quick` at the smallest size only, the fewest passes: well under a minute."""
+    """`gdbench bench --quick` at the smallest size, d = 1 and 10, the fewest passes: well under a minute."""
     out = tmp_path_factory.mktemp("bench")
     rc, stdout, stderr = gdbench(
-        "bench", "--quick", "--sizes", "100", "--budget", "1", "--startup", "0", "--out", str(out),
-        "--name", "q.json",
+        "bench", "--quick", "--sizes", "100", "--features", "1,10", "--budget", "1", "--startup", "0",
+        "--out", str(out), "--name", "q.json",
     )  # the fresh processes of --startup are tested in test_startup.py
     path = out / "q.json"
     data = json.loads(path.read_text()) if path.exists() else {}
@@ -50,12 +50,17 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
     infos = [b["extra_info"] for b in data["benchmarks"]]
     fits = [e for e in infos if e["kind"] == "fit"]
     at_100 = {b for b in available if sweep.spec(b).runs_at(100)}  # variants run at DIST_SIZES only
-    assert {(e["backend"], e["mode"]) for e in fits} == {(b, m) for b in at_100 for m in sweep.MODES}
-    assert [e["n"] for e in infos if e["kind"] == "floor"] == [100]
+    cases = {(e["backend"], e["d"], e["mode"]) for e in fits}
+    wide = {b for b in available if sweep.spec(b).runs_at(100, 10)}  # d > 1: no history, no variants
+    expected = {(b, 1, m) for b in at_100 for m in sweep.MODES} | {(b, 10, "nohist") for b in wide}
+    assert wide and cases == expected
+    assert [(e["n"], e.get("d", 1)) for e in infos if e["kind"] == "floor"] == [(100, 1)]  # floors: d = 1
     passes = data["gdbench"]["protocol"]["passes"]
     assert passes == sweep.policy(quick=True).min_passes  # a 1 s budget: the fewest passes, no more
     for e in fits:
-        assert e["epoch_counts"] == list(sweep.epoch_counts(100)) == [s["epochs"] for s in e["samples"]]
+        counts = list(sweep.epoch_counts(100, e["d"]))
+        assert e["epoch_counts"] == counts == [s["epochs"] for s in e["samples"]]
+        assert e["lr"] == sweep.learning_rate(e["d"])
         # every pass visits every case: one round per count, repeated while a visit stays short
         assert all(passes <= len(s["seconds"]) == len(s["at"]) <= 8 * passes for s in e["samples"])
         assert all(set(s["pass"]) == set(range(passes)) for s in e["samples"])
@@ -64,7 +69,7 @@ def test_quick_bench_times_every_available_backend_and_the_floor(quick_run):
         assert e["first_call_s"] > 0 and e["prepare_s"] >= 0 and e["check_err"] <= e["check_tol"]
         assert "per_epoch_median_s" in e and "mem_peak_bytes" in e
     groups = {b["group"] for b in data["benchmarks"] if b["extra_info"]["kind"] == "fit"}
-    assert groups == {"fit cpu float64 N=1e2 nohist", "fit cpu float64 N=1e2 history"}
+    assert groups == {f"fit cpu float64 N=1e2 {m}" for m in ("nohist", "history", "d=10 nohist")}
     # pytest-benchmark's own stats hold the rounds at the largest epoch count
     for b in data["benchmarks"]:
         if b["extra_info"]["kind"] == "fit":
