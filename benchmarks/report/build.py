@@ -19,6 +19,7 @@ from benchmarks.core.scaling import read as read_scaling
 from benchmarks.report import (
     answer,
     cases,
+    features,
     figures,
     html,
     limit,
@@ -47,9 +48,11 @@ def assemble(
 ) -> Report:
     """The whole report as data; ``charts``: each figure and its PNG; ``extra``: sections from other files."""
     beyond = scaling.beyond(run, borrowed)
+    wide = features.section(run)  # tₑ against d: every other section is at d = 1
     sections = [
         answer.section(run),
         limit.section(run),
+        *([wide] if wide else []),
         Section(("Figures",), tuple(Chart(spec, path) for spec, path in charts)),
         cases.section(run),
         *extra,
