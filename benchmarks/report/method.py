@@ -44,7 +44,9 @@ def section(run: Run) -> Section:
     items: list[Text] = [
         text(strong("Two costs per case."), " t(E) = t₀ + E·tₑ, the line through each epoch count's fastest "
              f"round. Every backend runs the same counts ({counts(meta.get('epoch_counts', {}))}), tol = 0, "
-             f"lr = {meta.get('lr')}, the tutorial's data."),
+             f"lr = {meta.get('lr')}, the tutorial's data"
+             + (f"; at d > 1 features, the counts of N·d and lr = {meta.get('lr')} / d."
+                if meta.get("epoch_counts_d") else ".")),
         text(strong("Rounds spread over time."), " Each pass visits every (device, N, dtype) group once, its "
              "floor and cases in a fresh random order, one round per epoch count; a slow period stretches a "
              "few rounds of many cases, not all of one." + (this if proto else "")),
