@@ -158,7 +158,7 @@ def _verdict(a: Answer) -> str:
         )
     pool = candidates(a.preds)
     said = f"recommended: {a.best[0]}"
-    if len(pool) > 1:
+    if len(pool) > 1 and pool[0].seconds > 0:  # a ratio to nothing would have no bound
         ratio = pool[1].seconds / pool[0].seconds
         said += f" ({ratio:.2g}× faster than {pool[1].backend}; noise intervals apart)"
     return said
