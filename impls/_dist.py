@@ -27,7 +27,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
@@ -136,6 +136,25 @@ def _guards(node: ast.stmt, line: int) -> bool:
     eq = len(node.test.ops) == 1 and isinstance(node.test.ops[0], ast.Eq)
     end = node.body[-1].end_lineno or node.body[-1].lineno
     return names and main and eq and node.body[0].lineno <= line <= end
+
+
+@contextmanager
+def deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started in the block never see SIGINT; the parent still gets it, after the block.
+
+    A terminal sends Ctrl-C to the whole process group. Workers and the forkserver (importing torch
+    and JAX for seconds) would each die of it with a traceback of their own; the parent, which
+    stops and reaps them, is the one that should hear it. SIGINT stays blocked in them: the mask
+    is inherited through fork and exec, and a blocked signal is never delivered.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: spawn, and no process groups to share
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a Ctrl-C that came meanwhile arrives now
 
 
 def leave_with_parent() -> None:
@@ -248,9 +267,10 @@ class Pool:
                 )
             )
         try:
-            for p in live.procs:
-                p.daemon = True  # never outlive the parent, even if nobody closes the pool
-                p.start()
+            with deaf_to_ctrl_c():
+                for p in live.procs:
+                    p.daemon = True  # never outlive the parent, even if nobody closes the pool
+                    p.start()
             self._collect("start-up", timeout + IMPORT_S)
         except BaseException:
             self.close(polite=False)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
+import contextlib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.commands import _interrupt
 from benchmarks.core.files import UsageError, check_writable, out_dir
 
 # name -> module in this package; each module defines add_arguments(parser) and main(args) -> int.
@@ -35,6 +38,8 @@ COMMANDS: dict[str, str] = {
 }
 # The commands that take --plugin, and see the installed entry points of gdbench.backends.
 PLUGIN_COMMANDS = ("run", "check", "list", "bench", "choose")
+# The commands whose --out names a file; every other --out is a folder.
+FILE_OUT_COMMANDS = ("validate-choose",)
 
 
 def summary(module: str) -> str:
@@ -76,7 +81,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             if name in PLUGIN_COMMANDS:
                 add_plugin_option(sub)
             for action in sub._actions:  # every command's --out refuses "" (Path("") would mean "here")
-                if "--out" in action.option_strings and action.type is Path:
+                if "--out" in action.option_strings:
                     action.type = out_dir
             sub.set_defaults(_main=mod.main)
     return parser
@@ -104,30 +109,58 @@ def load_plugins(specs: list[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(next((a for a in argv if not a.startswith("-")), None))
+    """Entry point of the console script (argv None: the process ends here); returns the exit status."""
+    if argv is not None:
+        with _interrupt.handled():
+            return _run(list(argv))
+    with _interrupt.handled(until_exit=True):
+        status = _run(sys.argv[1:])
+    _exit_now(status)
+    return status  # not reached
+
+
+def _exit_now(status: int) -> None:
+    """End the process once the work is done, skipping the interpreter's teardown.
+
+    Tearing down torch, JAX and XLA module by module took 0.5-7 s after the last line of a
+    `gdbench run` here, a wait with nothing left to do in which Ctrl-C could not be answered.
+    What must run at exit does: the streams are flushed and the atexit functions (worker pools,
+    the frameworks' own clean-ups, finalizers) run first.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a reader that left was dealt with by _run
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(status)
+
+
+def _run(argv: list[str]) -> int:
+    """Parse, run the command, and turn its ways of ending into an exit status and at most one line."""
     try:
+        parser = build_parser(next((a for a in argv if not a.startswith("-")), None))  # imports the command
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
-        if getattr(args, "out", None) is not None:  # every command's output folder, before any work
-            check_writable(args.out)
+        if getattr(args, "out", None) is not None:  # every command's output folder, once, before any work
+            check_writable(args.out.parent if args.command in FILE_OUT_COMMANDS else args.out)
         if args.command in PLUGIN_COMMANDS:
             load_plugins(args.plugin or [])
         status = int(args._main(args))
         sys.stdout.flush()  # here, not at exit, so a reader that left is noticed below
-        return status
     except UsageError as e:
         print(f"gdbench: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: what was written stays whole (atomic writes); no traceback
-        print("gdbench: interrupted", file=sys.stderr)
+        _interrupt.say()
         return 130
     except BrokenPipeError:  # `gdbench run | head`: the reader left; say nothing more to it
         _silence_stdout()
         return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
+    if _interrupt.asked():  # also when a library caught the KeyboardInterrupt and the command went on
+        _interrupt.say()
+        return 130
+    return status
 
 
 def _silence_stdout() -> None:

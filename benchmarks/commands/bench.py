@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import impls
 from benchmarks.core import sweep
-from benchmarks.core.files import UsageError, atomic_write_json, out_dir
+from benchmarks.core.files import UsageError, atomic_write_json
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.suite.machine import cpu_busy
 from impls import plugins
@@ -85,7 +85,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"fit), cold and warm; 0: none (default: {sweep.policy(True).startup_rounds} quick, warm only; "
         f"up to {sweep.policy(False).startup_rounds} full)",
     )
-    p.add_argument("--out", type=out_dir, default=results_dir() / "bench", help="directory for the JSON")
+    p.add_argument("--out", type=Path, default=results_dir() / "bench", help="directory for the JSON")
     p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
     p.epilog = rule()

@@ -24,7 +24,7 @@ import numpy as np
 
 import impls
 from benchmarks.commands import _progress as progress
-from benchmarks.core.files import UsageError, atomic_write_json, out_dir
+from benchmarks.core.files import UsageError, atomic_write_json
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.sweep import parse_size
 from benchmarks.core.verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
@@ -69,7 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="ranks (torch-ddp) or devices (jax-sharded) of the data-parallel backends (default: 2)",
     )
     p.add_argument(
-        "--out", type=out_dir, default=results_dir() / "run", help="folder for figures and run.json"
+        "--out", type=Path, default=results_dir() / "run", help="folder for figures and run.json"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print w, b, loss every 5 epochs too")
     p.epilog = rule()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.core.files import atomic_write_json, check_writable, out_dir
+from benchmarks.core.files import atomic_write_json
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.scaling import read
 
@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench scaling``."""
     p.add_argument(
         "--out",
-        type=out_dir,
+        type=Path,
         default=results_dir() / "scaling",
         help="folder for scaling.json and scaling.png",
     )
@@ -34,7 +34,6 @@ def main(args: argparse.Namespace) -> int:
         data = read(args.source)
         out = args.source.parent
     else:
-        check_writable(args.out)  # before minutes of timing
         from benchmarks.suite.scaling import measure  # torch and minutes of timing: only here
 
         data = measure(quick=args.quick)
