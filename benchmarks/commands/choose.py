@@ -113,13 +113,13 @@ def measurement(preds: list[Prediction], job: Job, run: Run) -> out.Measurement:
     names = lead(preds)
     mine = "".join(f" --plugin {src}" for name, src in run.plugins().items() if name in names)
     feats = f" --features {job.d}" if job.d != 1 else ""
-    hist = " --history" if job.mode == "history" else ""
+    hist = " --history" if job.mode == "history" and job.d == 1 else ""  # the suite: d > 1 without
     command = (
         f"gdbench choose{mine} --size {job.n} --epochs {job.epochs}{feats} --dtype {job.dtype} "
         f"--device {job.device}{hist} --fits {job.fits} --measure"
     )
     chosen = [p for p in preds if p.backend in names]
-    counts = epoch_counts(job.n)
+    counts = epoch_counts(job.n, job.d)
     passes = sum(max(VISIT_S, p.t0 + c * p.te) for p in chosen for c in counts)
     first = sum(p.one_time_high + p.t0 + counts[0] * p.te for p in chosen)
     seconds = OVERHEAD_S + first + max(3 * passes, BUDGET_S)  # 3 passes at least; more within the budget
@@ -149,7 +149,8 @@ def measure(preds: list[Prediction], job: Job, run: Run, free: memory.Available 
     memory.require(plan.peak, f"choose --measure at N = {job.n:,}, d = {job.d:,}", free)
     select = ["--sizes", str(job.n), "--backends", ",".join(names), "--dtypes", job.dtype]
     select += ["--features", str(job.d)] if job.d != 1 else []
-    select += ["--devices", job.device, "--modes", job.mode, "--budget", str(BUDGET_S)]
+    mode = job.mode if job.d == 1 else "nohist"  # the suite times d > 1 without history
+    select += ["--devices", job.device, "--modes", mode, "--budget", str(BUDGET_S)]
     return _measure([*select, "--startup", "0"])  # the one-time cost: the saved run's (main)
 
 

@@ -1,6 +1,6 @@
 """Are `gdbench choose`'s predictions right? Time jobs the sweep never measured, as a user runs them.
 
-    gdbench validate-choose [--runs RUN.json] [--out results/choose-validation.json]
+    gdbench validate-choose [--runs RUN.json] [--out FILE]   # default: beside the run
 
 For each job (N, d, E, dtype, K) below, sizes between the grid points, d = 1, 10 and 300, epoch
 counts other than the suite's, and a one-off script (K = 1), it predicts every backend's time from
@@ -32,6 +32,7 @@ from benchmarks.core.costmodel import Job, Prediction, candidates, predictions, 
 from benchmarks.core.files import atomic_write_json
 from benchmarks.core.paths import default_runs, results_dir, rule
 from benchmarks.core.results import Run, load
+from benchmarks.core.sweep import learning_rate
 from benchmarks.suite.machine import versions
 
 # (N, d, epochs, dtype, fits): none of them a size, d or epoch count the suite times
@@ -65,11 +66,6 @@ print(json.dumps({"seconds": seconds, "epochs": res.epochs, "stop": res.stop_rea
 """
 
 
-def lr_for(d: int) -> float:
-    """A rate that converges for x ~ U[0, 1)^d: the loss's curvature grows as d/4 (0.1 at small d)."""
-    return 0.1 / max(1.0, d / 4)
-
-
 def data_file(folder: Path, n: int, d: int) -> Path:
     """The job's data, [x | y] in one .npy, as a user's script would load it."""
     w: float | list[float] = [float(v) for v in np.linspace(-0.5, 0.5, d)] if d > 1 else 0.3
@@ -83,7 +79,7 @@ def measure(backend: str, path: Path, job: Job) -> float:
     """Fastest of REPEATS fresh-process timings of the whole job (one-time cost and K fits)."""
     best = float("inf")
     for _ in range(REPEATS):
-        args = [backend, str(path), str(job.epochs), job.dtype, str(job.fits), str(lr_for(job.d))]
+        args = [backend, str(path), str(job.epochs), job.dtype, str(job.fits), str(learning_rate(job.d))]
         out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True)
         got = json.loads(out.stdout.strip().splitlines()[-1])
         if got["epochs"] != job.epochs:  # a diverged or stopped fit would time less work than predicted
@@ -102,7 +98,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"saved runs (default: choose's, the newest full run under {results_dir()})",
     )
     p.add_argument(
-        "--out", type=Path, default=results_dir() / "choose-validation.json", help="the JSON to write"
+        "--out",
+        type=Path,
+        default=None,
+        help="the JSON to write (default: choose-validation.json beside the run, where report finds it)",
     )
     p.epilog = rule()
 
@@ -161,12 +160,13 @@ def main(args: argparse.Namespace) -> int:
         "same_machine": machines.same_machine(run.machine, machines.this_machine()),
         "jobs": jobs,
     }
-    atomic_write_json(args.out, data)
+    out = args.out or paths[0].parent / "choose-validation.json"
+    atomic_write_json(out, data)
     every = [r for j in jobs for r in j["rows"]]
     ok = sum(j["within"] for j in jobs)
     print(
         f"validate-choose: the recommended backend within {WITHIN}x of the fastest measured in {ok} of "
         f"{len(jobs)} jobs; {sum(r['inside'] for r in every)} of {len(every)} measured times inside their "
-        f"interval, {sum(r['inside_noise'] for r in every)} inside the noise interval; wrote {args.out}"
+        f"interval, {sum(r['inside_noise'] for r in every)} inside the noise interval; wrote {out}"
     )
     return 0 if ok == len(jobs) else 1

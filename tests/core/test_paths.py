@@ -68,7 +68,6 @@ def test_defaults_follow_the_results_folder_and_help_says_where(elsewhere, monke
         "run": "run",
         "scaling": "scaling",
         "reproduce": "reproduce",
-        "validate-choose": "choose-validation.json",
     }
     for command, default in outs.items():
         assert build_parser(command).parse_args([command]).out == mine / default, command
