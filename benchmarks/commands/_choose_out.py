@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.core import machines, memory
-from benchmarks.core.costmodel import SUITE, Job, Prediction, candidates
+from benchmarks.core.costmodel import FRESH, SUITE, WARM_ONLY, Job, Prediction, candidates
 from benchmarks.core.fmt import aligned, fmt_bytes, fmt_t
 from benchmarks.core.results import Run
 
@@ -105,18 +105,7 @@ def as_text(a: Answer) -> str:
     if a.reached is not None:
         lines.append(f"epochs: {_epochs_note(a)}")
     lines += _table(a)
-    old = [p.backend for p in a.preds if p.one_time_source == SUITE]
-    if old:
-        which = "" if len(old) == len(a.preds) else f" for {', '.join(old)}"
-        lines.append(
-            f"one-time{which}: the first fit in the suite's process, framework already imported (no "
-            "fresh-process timing in this run): a new process also pays the import"
-        )
-    elif a.preds:
-        lines.append(
-            "one-time: a fresh process with the compile cache filled (a script run before); the interval's "
-            "top, with it empty (a first run)"
-        )
+    lines += _one_time_notes(a.preds)
     beyond = sorted({r for p in a.preds if p.beyond and not p.ruled_out for r in p.extrapolated})
     below = sorted({r for p in a.preds if not p.beyond and not p.ruled_out for r in p.extrapolated})
     if beyond:
@@ -129,6 +118,32 @@ def as_text(a: Answer) -> str:
         )
     lines.append(_verdict(a))
     return "\n".join(lines)
+
+
+def _one_time_notes(preds: list[Prediction]) -> list[str]:
+    """Where the one-time column comes from, once, naming the backends an exception applies to."""
+
+    def which(source: str) -> str:
+        got = [p.backend for p in preds if p.one_time_source == source]
+        return "" if len(got) == len(preds) else f" for {', '.join(got)}"
+
+    notes = []
+    if any(p.one_time_source == FRESH for p in preds):
+        notes.append(
+            "one-time: a fresh process with the compile cache filled (a script run before); the interval's "
+            "top, with it empty (a first run)"
+        )
+    if any(p.one_time_source == WARM_ONLY for p in preds):
+        notes.append(
+            f"one-time{which(WARM_ONLY)}: a fresh process with the compile cache filled; with it empty "
+            "(a first run) it was not measured in this run and may take longer"
+        )
+    if any(p.one_time_source == SUITE for p in preds):
+        notes.append(
+            f"one-time{which(SUITE)}: the first fit in the suite's process, framework already imported (no "
+            "fresh-process timing in this run): a new process also pays the import"
+        )
+    return notes
 
 
 def _epochs_note(a: Answer) -> str:

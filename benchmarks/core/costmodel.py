@@ -27,6 +27,7 @@ from benchmarks.core.files import UsageError
 from benchmarks.core.results import Fit, Run
 
 FRESH = "fresh process"  # one-time part measured in a new process (Run.startup)
+WARM_ONLY = "fresh process, cache filled only"  # the same, its empty-cache cost not measured (quick)
 SUITE = "suite's first fit"  # older runs: the first fit in the suite's process, no import counted
 
 
@@ -57,7 +58,7 @@ class Prediction:
     fit_seconds: float  # one fit: prepare + t₀ + E·tₑ
     fit_low: float
     fit_high: float
-    one_time_source: str = FRESH  # FRESH or SUITE
+    one_time_source: str = FRESH  # FRESH, WARM_ONLY or SUITE
     extrapolated: list[str] = field(default_factory=list)  # why a number lies outside the runs
     beyond: bool = False  # beyond what was measured: shown, never recommended
     kind: str = "per-pass"
@@ -133,7 +134,7 @@ def predict(fits: list[Fit], job: Job, others: list[Fit] | None = None, run: Run
     if fresh is not None:  # the point: the cache filled (a script run before); the top: a first run ever
         cold, warm = fresh
         once, once_lo, once_hi = max(warm.value, 0.0), max(warm.low, 0.0), max(cold.high, warm.high, 0.0)
-        source = FRESH
+        source = WARM_ONLY if run is not None and run.startup[name].cold is None else FRESH
     else:
         once, once_lo, once_hi = _once_fallback(fits, others or [], job)
         source = SUITE

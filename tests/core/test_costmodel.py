@@ -151,6 +151,9 @@ def test_a_fresh_process_one_time_cost_is_used_when_the_run_has_it():
     run.startup = {"a": Startup("a", cold, None)}  # no compile cache: every process starts cold
     (p,) = model.predictions(run, job(1000, epochs=100, fits=3))
     assert p.one_time == 2.0 and p.one_time_low == 1.8 and p.one_time_high == 2.5
+    run.startup = {"a": Startup("a", None, warm)}  # a quick run: the filled cache only, and it says so
+    (p,) = model.predictions(run, job(1000, epochs=100, fits=3))
+    assert p.one_time == 0.5 and p.one_time_high == 0.6 and p.one_time_source == model.WARM_ONLY
     run.startup = {"a": Startup("a", None, None, error="exit status 1")}  # measured nothing: the old way
     assert model.predictions(run, job(1000))[0].one_time_source == model.SUITE
 
