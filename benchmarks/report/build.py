@@ -75,6 +75,10 @@ def write(paths: list[Path], out: Path | None = None, against: Path | None = Non
     ``force``), or when ``screenshot`` has no browser to use.
     """
     run = load(paths)
+    if not run.select():  # a run of `bench --features` without 1: nothing for the per-regime tables
+        found = ", ".join(map(str, run.values("d", d=None)))
+        raise UsageError(f"no case at d = 1 in {', '.join(map(str, paths))} (only d = {found}): the report "
+                         "compares backends at d = 1; add a run that has d = 1 (bench without --features)")
     if out is None:  # an explicit --out is checked by the CLI; the run's own folder is checked here
         out = paths[0].parent
         check_writable(out, "the run's folder")

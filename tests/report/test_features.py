@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from benchmarks.core.ranking import rank
 from benchmarks.report import features, markdown
 from benchmarks.report import html as page
 from benchmarks.report.sections import Report
+from tests.support.cli import gdbench
+from tests.support.runs import FIXTURE
 from tests.support.synthetic import fit, rounds, run_of
 
 
@@ -68,3 +71,15 @@ def test_the_growth_is_left_out_when_either_end_is_unresolved():
     run.fits[run.fits.index(a100)] = dataclasses.replace(fit("a", flat, n=1000, d=100))
     row = next(r for r in features.section(run).blocks[1].rows if r[0].text[0].text == "a")
     assert markdown.inline(row[3].text).startswith("≤ ") and markdown.inline(row[4].text) == "-"
+
+
+def test_a_run_without_d_1_is_refused_in_one_line_and_nothing_is_written(tmp_path: Path):
+    data = json.loads(FIXTURE.read_text())
+    for b in data["benchmarks"]:
+        b["extra_info"]["d"] = 10
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    rc, _, err = gdbench("report", str(wide), "--out", str(out))
+    assert rc == 2 and "no case at d = 1" in err and "(only d = 10)" in err
+    assert len(err.strip().splitlines()) == 1 and not (out.exists() and list(out.iterdir()))
