@@ -71,9 +71,12 @@ QUICK_SIZES = (10**2, 10**4)
 DTYPES = ("float32", "float64")
 QUICK_DTYPES = ("float64",)
 MODES = ("nohist", "history")  # history: the tutorial's per-epoch read of loss, w and b
-# d > 1 cases run without history: recording w costs O(d) an epoch, small beside an epoch's O(N·d)
-# (or numpy-moments' O(d²)), and measured at d = 1 already; history would double their cost.
+# The sweep's own d > 1 cases (unless --modes or --dtypes ask otherwise): without history, as
+# recording w costs O(d) an epoch, small beside an epoch's O(N·d) (numpy-moments': O(d²)) and
+# measured at d = 1; in float64 only, the tutorial's dtype and choose's default. Each would double
+# their cost, which the full run's budget cannot hold (docs/measurement.md, "More than one feature").
 WIDE_MODES = ("nohist",)
+WIDE_DTYPES = ("float64",)
 FEATURES = (1, 10, 100, 1000)  # d: features; `choose` interpolates between them as between sizes
 QUICK_FEATURES = (1, 10)
 # The sweep's own grid has a d > 1 case at N only where N·d is at most this: no x larger than the

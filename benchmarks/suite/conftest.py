@@ -74,7 +74,8 @@ def grid(config: pytest.Config) -> dict[str, Any]:
     backends = sweep.expand(_csv(config, "gd_backends") or impls.backend_names())
     asked = [sweep.parse_size(s) for s in _csv(config, "gd_sizes")]
     shapes = sweep.grid_shapes(asked, [int(d) for d in _csv(config, "gd_features")], quick)
-    dtypes = _csv(config, "gd_dtypes") or list(sweep.QUICK_DTYPES if quick else sweep.DTYPES)
+    picked = _csv(config, "gd_dtypes") or list(sweep.QUICK_DTYPES if quick else sweep.DTYPES)
+    chosen = _csv(config, "gd_modes") or list(sweep.MODES)
     devices = _csv(config, "gd_devices")
     if not devices:
         seen = {d for name in backends if built(name)[0] is not None for d in built(name)[0].devices()}
@@ -86,16 +87,23 @@ def grid(config: pytest.Config) -> dict[str, Any]:
         "sizes": sorted({n for n, _ in shapes}),
         "features": sorted({d for _, d in shapes}),
         "shapes": [list(s) for s in shapes],
-        "dtypes": dtypes,
+        "dtypes": picked,
+        "wide_dtypes": _csv(config, "gd_dtypes") or [t for t in picked if t in sweep.WIDE_DTYPES],
         "devices": devices,
-        "modes": _csv(config, "gd_modes") or list(sweep.MODES),
+        "modes": chosen,
+        "wide_modes": _csv(config, "gd_modes") or list(sweep.WIDE_MODES),
         "startup_rounds": int(config.getoption("gd_startup") or sweep.policy(quick).startup_rounds),
     }
 
 
 def modes(g: dict[str, Any], d: int) -> list[str]:
-    """The selected modes that run at d features (sweep.WIDE_MODES above d = 1)."""
-    return [m for m in g["modes"] if d == 1 or m in sweep.WIDE_MODES]
+    """The modes that run at d features: the selected ones at d = 1 or when asked for, else WIDE_MODES."""
+    return g["modes"] if d == 1 else g["wide_modes"]
+
+
+def dtypes(g: dict[str, Any], d: int) -> list[str]:
+    """The dtypes that run at d features: the selected ones at d = 1 or when asked for, else WIDE_DTYPES."""
+    return g["dtypes"] if d == 1 else g["wide_dtypes"]
 
 
 def _shape_id(n: int, d: int) -> str:
@@ -116,7 +124,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             (v, t, n, d, m, b)
             for v in g["devices"]
             for n, d in g["shapes"]
-            for t in g["dtypes"]
+            for t in dtypes(g, d)
             for m in modes(g, d)
             for b in g["backends"]
             if sweep.spec(b).runs_at(n, d)
@@ -209,7 +217,7 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
     visit_s = _policy(g).visit_s
     for device in g["devices"]:
         for n, d in g["shapes"]:
-            for dtype in g["dtypes"]:
+            for dtype in dtypes(g, d):
                 counts = sweep.epoch_counts(n, d)
                 runners: list[Any] = []
                 for mode in modes(g, d):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -105,3 +110,23 @@ def test_check_cases_names_what_runs_only_at_d_1():
     with pytest.raises(UsageError, match=r"torch-ddp only at N = 1e6, 1e7, d = 1"):
         bench.check_cases(["torch-ddp"], [(10**6, 10)])
     bench.check_cases(["torch-ddp", "numpy-closed"], [(10**6, 10)])  # numpy-closed has a case
+
+
+def _collected(*options: str) -> set[tuple[str, ...]]:
+    """(dtype, N, d, mode) of every fit case the suite would run with these options (collected only)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(bench.SUITE), "--collect-only", "-q", "-p", "no:cacheprovider",
+         "--gd-backends=numpy-closed", *options],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    ids = re.findall(r"test_fit\[cpu-(\w+)-N(\w+?)(?:-d(\d+))?-(nohist|history)-numpy-closed\]", proc.stdout)
+    return {(t, n, d or "1", m) for t, n, d, m in ids}
+
+
+def test_the_sweeps_own_d_above_1_cases_are_float64_without_history_and_what_is_asked_for_runs():
+    own = _collected()
+    wide = {c for c in own if c[2] != "1"}
+    assert wide and {(t, m) for t, _, _, m in wide} == {("float64", "nohist")}
+    assert {(t, m) for t, _, d, m in own if d == "1"} == {(t, m) for t in sweep.DTYPES for m in sweep.MODES}
+    asked = _collected("--gd-sizes=100", "--gd-features=1,10", "--gd-dtypes=float32", "--gd-modes=history")
+    assert asked == {("float32", "1e2", "1", "history"), ("float32", "1e2", "10", "history")}
