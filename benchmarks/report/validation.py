@@ -32,6 +32,8 @@ def _ratio(j: dict[str, Any]) -> str:
 def _rows(jobs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     rows = []
     for j in jobs:
+        if j.get("skipped"):
+            rows.append((cell(_job(j)), cell("skipped"), cell(j["skipped"]), *(cell("") for _ in range(4))))
         for i, r in enumerate(j["rows"]):
             first = i == 0
             predicted = f"{fmt_t(r['seconds'])} ({fmt_t(r['low'])}–{fmt_t(r['high'])})"
@@ -52,7 +54,8 @@ def _rows(jobs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def _summary(data: dict[str, Any]) -> str:
     """How the recommendations and the intervals did, in one paragraph."""
-    jobs, within = data["jobs"], float(data.get("within", WITHIN))
+    within = float(data.get("within", WITHIN))
+    jobs = [j for j in data["jobs"] if not j.get("skipped")]
     every = [r for j in jobs for r in j["rows"]]
     ratios = [j["recommended_vs_fastest"] for j in jobs if j.get("recommended_vs_fastest") is not None]
     near = sum(r <= within for r in ratios)
@@ -67,6 +70,9 @@ def _summary(data: dict[str, Any]) -> str:
     )
     if none:
         said += f" (no recommendation in {none}: the job lay beyond what the run measured)"
+    skipped = len(data["jobs"]) - len(jobs)
+    if skipped:
+        said += f"; {skipped} job(s) skipped (the run did not measure their dtype)"
     return (
         f"{said}; {sum(r['inside'] for r in every)} of {len(every)} measured times fell inside their "
         f"predicted interval{noisy}. * beyond or below what the run measured."
