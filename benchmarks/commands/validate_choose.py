@@ -5,8 +5,8 @@
 For each job (N, d, E, dtype, K) below, sizes between the grid points, d = 1, 10 and 300, epoch
 counts other than the suite's, and a one-off script (K = 1), it predicts every backend's time from
 the saved run, then times the top three as a user's script runs the job: a fresh Python process that
-has its data and ``impls`` loaded, then builds the backend (importing its framework) and runs K
-fits of E epochs, compilation included (what ``Run.startup`` calls the one-time cost, plus K fits).
+has made its data and loaded ``impls``, then builds the backend (importing its framework) and runs
+K fits of E epochs, compilation included (what ``Run.startup`` calls the one-time cost, plus K fits).
 Each is timed in REPEATS fresh processes and the fastest kept (noise only adds time; the second
 finds the compile cache the first filled, as the prediction's point assumes). The JSON it writes is
 what REPORT.md's "Predictions checked" section shows. About 30 processes: 2-4 minutes on 2 cores.
@@ -18,15 +18,11 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-import impls
 from benchmarks.core import machines
 from benchmarks.core.costmodel import Job, Prediction, candidates, predictions, recommended
 from benchmarks.core.files import UsageError, atomic_write_json
@@ -47,15 +43,19 @@ REPEATS = 2
 TOP = 3
 WITHIN = 1.3  # the recommended backend should be within this factor of the fastest measured
 
-# A user's script in a fresh process: data and impls loaded, then build the backend and fit K times.
+# A user's script in a fresh process: make the data and load impls, then build the backend and fit K
+# times. The data come from impls.make_linear, as in the suite's fresh processes: a script that
+# loads its data from disk instead also pays numpy.random's import in its first fit (the init is
+# drawn from it; ~30 ms on a busy 2-core machine), alike for every backend.
 CHILD = """
 import json, sys, time
 import numpy as np
 import impls
 from benchmarks.core.sweep import spec
-name, path, epochs, dtype, fits, lr = sys.argv[1:7]
-data = np.load(path)
-x, y = data["x"], data["y"]
+name, n, d, epochs, dtype, fits, lr = sys.argv[1:8]
+n, d = int(n), int(d)
+w = [float(v) for v in np.linspace(-0.5, 0.5, d)] if d > 1 else 0.3
+x, y = impls.make_linear(w=w, b=0.5, size=n, noise=0.01, seed=0)
 cfg = impls.TrainConfig(lr=float(lr), epochs=int(epochs), tol=0.0, dtype=dtype, record_history=False)
 start = time.perf_counter()
 backend = impls.get_backend(spec(name).base or name, **spec(name).options)
@@ -66,20 +66,12 @@ print(json.dumps({"seconds": seconds, "epochs": res.epochs, "stop": res.stop_rea
 """
 
 
-def data_file(folder: Path, n: int, d: int) -> Path:
-    """The job's data, x (1-D at d = 1, as the suite's) and y in one .npz, as a user's script loads it."""
-    w: float | list[float] = [float(v) for v in np.linspace(-0.5, 0.5, d)] if d > 1 else 0.3
-    x, y = impls.make_linear(w=w, b=0.5, size=n, noise=0.01, seed=0)
-    path = folder / f"data-{n}-{d}.npz"
-    np.savez(path, x=x, y=y)
-    return path
-
-
-def measure(backend: str, path: Path, job: Job) -> float:
+def measure(backend: str, job: Job) -> float:
     """Fastest of REPEATS fresh-process timings of the whole job (one-time cost and K fits)."""
     best = float("inf")
     for _ in range(REPEATS):
-        args = [backend, str(path), str(job.epochs), job.dtype, str(job.fits), str(learning_rate(job.d))]
+        args = [backend, str(job.n), str(job.d), str(job.epochs), job.dtype, str(job.fits)]
+        args.append(str(learning_rate(job.d)))
         out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True)
         got = json.loads(out.stdout.strip().splitlines()[-1])
         if got["epochs"] != job.epochs:  # a diverged or stopped fit would time less work than predicted
@@ -116,7 +108,7 @@ def row(pred: Prediction, seconds: float) -> dict[str, Any]:
     }
 
 
-def check(run: Run, job: Job, folder: Path) -> dict[str, Any]:
+def check(run: Run, job: Job) -> dict[str, Any]:
     """Predict one job, time its top candidates, and say how the recommendation did."""
     fields = {k: getattr(job, k) for k in ("n", "d", "epochs", "dtype", "fits")}
     try:
@@ -126,10 +118,9 @@ def check(run: Run, job: Job, folder: Path) -> dict[str, Any]:
         return {**fields, "skipped": str(e), "recommended": [], "rows": []}
     rec = recommended(preds)
     pool = candidates(preds) or [p for p in preds if not p.ruled_out]
-    path = data_file(folder, job.n, job.d)
     rows = []
     for pred in pool[:TOP]:
-        seconds = measure(pred.backend, path, job)
+        seconds = measure(pred.backend, job)
         rows.append(row(pred, seconds))
         print(
             f"N={job.n} d={job.d} E={job.epochs} {job.dtype} K={job.fits} {pred.backend}: predicted "
@@ -153,8 +144,7 @@ def main(args: argparse.Namespace) -> int:
     """Predict, measure and save; 0 when every job's recommendation is within WITHIN of the fastest."""
     paths = list(args.runs) or default_runs()
     run = load(paths)
-    with tempfile.TemporaryDirectory(prefix="gdbench-validate-") as tmp:
-        jobs = [check(run, Job(n, d, e, dtype, fits=k), Path(tmp)) for n, d, e, dtype, k in JOBS]
+    jobs = [check(run, Job(n, d, e, dtype, fits=k)) for n, d, e, dtype, k in JOBS]
     data = {
         "datetime": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "runs": [str(p) for p in paths],
