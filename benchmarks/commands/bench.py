@@ -5,7 +5,8 @@ they load. The protocol (benchmarks/suite/protocol.py) prints a line per pass; p
 tables then compare backends side by side per (N, dtype, device, mode). The JSON is
 pytest-benchmark's own plus a "gdbench" section (sweep, protocol, backends' availability, failed
 cases, wall time); `gdbench report` and `gdbench compare` read it.
-A run never overwrites an earlier one: each gets a new timestamped name unless --name is given.
+Runs are stored as pytest-benchmark stores them (benchmarks/core/paths.py): --out/<machine id>/
+NNNN_<commit>_<date>[_quick].json, numbered in order; a run never overwrites an earlier one.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import selectors
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 import impls
 from benchmarks.core import sweep
 from benchmarks.core.files import UsageError, atomic_write_json
-from benchmarks.core.paths import results_dir, rule
-from benchmarks.suite.machine import cpu_busy
+from benchmarks.core.paths import machine_id, next_number, results_dir, rule, run_name
+from benchmarks.suite.machine import Busy
 from impls import plugins
 
 SUITE = Path(str(importlib.util.find_spec("benchmarks.suite.bench_fit").origin))  # type: ignore[union-attr]
@@ -85,8 +86,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         f"fit), cold and warm; 0: none (default: {sweep.policy(True).startup_rounds} quick, warm only; "
         f"up to {sweep.policy(False).startup_rounds} full)",
     )
-    p.add_argument("--out", type=Path, default=results_dir() / "bench", help="directory for the JSON")
-    p.add_argument("--name", default="", help="file name for the JSON (default: bench-<date>-<time>.json)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=results_dir() / "bench",
+        help="storage folder: the JSON goes in its folder for this machine, as pytest-benchmark stores runs",
+    )
+    p.add_argument(
+        "--name",
+        default="",
+        help="save as --out/NAME instead (default: <machine id>/NNNN_<commit>_<date>[_quick].json)",
+    )
+    p.add_argument(
+        "--label",
+        default="",
+        help="a word ending the file name (runs labelled other than quick are never read by default)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
     p.epilog = rule()
 
@@ -215,12 +230,38 @@ def plugin_env(environ: dict[str, str]) -> dict[str, str]:
     return {plugins.ENV: specs, "PYTHONPATH": os.pathsep.join(path)}
 
 
+def commit_info() -> tuple[str, bool]:
+    """The suite's commit and whether it has uncommitted changes, as pytest-benchmark finds them."""
+    try:
+        desc = subprocess.run(
+            ["git", "describe", "--dirty", "--always", "--long", "--abbrev=40"],
+            cwd=SUITE.parents[2],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unversioned", False
+    parts = desc.stdout.strip().split("-")
+    if desc.returncode or not parts[-1]:
+        return "unversioned", False
+    dirty = parts[-1] == "dirty"
+    return parts[-2 if dirty else -1].strip("g"), dirty
+
+
 def target_path(args: argparse.Namespace) -> Path:
     """Where the JSON goes; never an existing file unless --force."""
-    name = args.name or f"bench-{datetime.now():%Y%m%d-%H%M%S}{'-quick' if args.quick else ''}.json"
-    if not name.endswith(".json") or "/" in name:
-        raise UsageError(f"--name must be a plain file name ending in .json, got {name!r}")
-    path = Path(args.out) / name
+    if args.name:
+        if not args.name.endswith(".json") or "/" in args.name:
+            raise UsageError(f"--name must be a plain file name ending in .json, got {args.name!r}")
+        path = Path(args.out) / args.name
+    else:
+        folder = Path(args.out) / machine_id()
+        commit, dirty = commit_info()
+        label = getattr(args, "label", "") or ("quick" if args.quick else "")
+        if not label.replace("-", "").isalnum() and label:
+            raise UsageError(f"--label must be letters, digits and dashes, got {label!r}")
+        path = folder / run_name(next_number(folder), commit, dirty, datetime.now(timezone.utc), label)
     if path.exists() and not args.force:
         raise UsageError(
             f"{path} exists: an earlier run is never overwritten (choose another --name, or --force)"
@@ -274,7 +315,7 @@ def main(args: argparse.Namespace) -> int:
         flush=True,
     )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    busy_before = cpu_busy(1.0)  # other processes, now: the load average lags by a minute
+    busy = Busy()  # other processes' CPU time over the run: the load average lags by a minute
     start = time.perf_counter()
     k_all = processes(args)
     parts = [partial.with_name(f"{partial.name}{k}") for k in range(k_all)]
@@ -292,7 +333,7 @@ def main(args: argparse.Namespace) -> int:
             return 1
         rc = max(rc, rc_k)
         datas.append(json.loads(part.read_text()))
-    wall = time.perf_counter() - start
+    wall, busy_during = time.perf_counter() - start, busy.others()
     partial.write_text(json.dumps(merge(datas, offsets) if len(datas) > 1 else datas[0]))
     for q in parts:
         q.unlink(missing_ok=True)
@@ -304,7 +345,7 @@ def main(args: argparse.Namespace) -> int:
         threads=args.threads,
         argv=sys.argv[1:],
         load_before=load_before,
-        busy_before=busy_before,
+        busy_during=busy_during,
     )
     atomic_write_json(path, data)
     partial.unlink()

@@ -38,11 +38,18 @@ def test_the_results_folder_is_the_variable_else_dot_results_else_the_per_user_o
 
 def test_runs_are_found_in_the_results_folder_newest_full_run_first(elsewhere, monkeypatch):
     root = elsewhere / "data" / "gdbench"
-    for name in ("bench-20260101-000000.json", "bench-20260301-000000-quick.json"):
-        (root / "bench").mkdir(parents=True, exist_ok=True)
-        shutil.copy(FIXTURE, root / "bench" / name)
-    assert paths.default_runs() == [root / "bench" / "bench-20260101-000000.json"]  # full before quick
-    assert paths.newest().parent == root / "bench"
+    mine = root / "bench" / paths.machine_id()
+    names = (
+        "bench-20260101-000000.json",  # gdbench's names before pytest-benchmark's layout
+        "0001_abc_20260201_000000_choose.json",  # a labelled part-run: never the default
+        "0002_abc_20260301_000000_quick.json",
+    )
+    for name in names:
+        (root / "bench" / paths.machine_id()).mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURE, mine / name)
+    assert paths.default_runs() == [mine / "bench-20260101-000000.json"]  # full before quick
+    assert paths.newest() == mine / names[-1]
+    assert paths.next_number(mine) == 3
     monkeypatch.setenv(paths.ENV, str(elsewhere / "empty"))
     with pytest.raises(UsageError, match=r"\$GDBENCH_RESULTS\)"):
         paths.default_runs()
@@ -91,3 +98,35 @@ def test_the_package_never_finds_data_through_its_own_location():
         for line in text.splitlines():
             if "__file__" in line:  # only to read the package's own code (a command's docstring)
                 assert "results" not in line and "parents[" not in line, f"{source}: {line}"
+
+
+def test_runs_are_named_and_stored_as_pytest_benchmark_stores_them():
+    from datetime import datetime
+
+    from pytest_benchmark.utils import get_machine_id
+
+    assert paths.machine_id() == get_machine_id()
+    when = datetime(2026, 12, 4, 18, 5, 9)
+    name = paths.run_name(7, "9fbf39e2", False, when)
+    assert name == "0007_9fbf39e2_20261204_180509.json" and paths.label(Path(name)) == ""
+    dirty = Path(paths.run_name(12, "abc", True, when, "quick"))
+    assert dirty.name == "0012_abc_20261204_180509_uncommitted-changes_quick.json"
+    assert (paths.stamp(dirty), paths.label(dirty)) == ("20261204_180509", "quick")
+    assert paths.stamp(Path("bench-20261130-233123-quick.json")) == "20261130_233123"
+    assert paths.stamp(Path("notes.json")) is None
+
+
+def test_a_run_from_this_machine_is_preferred_to_a_newer_one_from_elsewhere(elsewhere, tmp_path):
+    import json
+
+    from benchmarks.core.machines import this_machine
+
+    mine = elsewhere / "data" / "gdbench" / "bench" / paths.machine_id()
+    mine.mkdir(parents=True)
+    data = json.loads(FIXTURE.read_text())
+    data["machine_info"]["gdbench"]["machine"] = this_machine().to_json()
+    (mine / "0001_abc_20260101_000000.json").write_text(json.dumps(data))
+    shutil.copy(FIXTURE, mine / "0002_abc_20260301_000000.json")  # newer, but no record
+    assert paths.default_runs() == [mine / "0001_abc_20260101_000000.json"]
+    assert paths.from_here(mine / "0001_abc_20260101_000000.json")
+    assert not paths.from_here(mine / "0002_abc_20260301_000000.json")
