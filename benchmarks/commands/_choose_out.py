@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.core import machines, memory
+from benchmarks.core import machines, memory, origin
 from benchmarks.core.costmodel import FRESH, SUITE, WARM_ONLY, Job, Prediction, candidates
 from benchmarks.core.fmt import aligned, fmt_bytes, fmt_t
 from benchmarks.core.results import Run
@@ -102,6 +102,8 @@ def as_text(a: Answer) -> str:
         None: "whether it is this machine is unknown: the run has no full machine record",
     }[this]
     lines.append(f"from: {', '.join(_shown(p) for p in a.paths)} ({name}; {here})")
+    if this is not True:  # no run of this machine was found: offer the one that makes it
+        lines.append(f"to measure this machine: {origin.offer()}")
     if a.reached is not None:
         lines.append(f"epochs: {_epochs_note(a)}")
     lines += _table(a)

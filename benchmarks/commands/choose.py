@@ -13,7 +13,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import impls
@@ -21,7 +20,7 @@ from benchmarks.commands import _choose_out as out
 from benchmarks.core import memory
 from benchmarks.core.costmodel import Job, Prediction, candidates, peak_bytes, predictions, recommended
 from benchmarks.core.files import UsageError
-from benchmarks.core.paths import default_runs, results_dir, rule
+from benchmarks.core.paths import default_runs, own_runs, results_dir, rule, saved_runs
 from benchmarks.core.problems import DATA_FORMATS as FORMATS
 from benchmarks.core.problems import load as load_xy
 from benchmarks.core.results import Run, load
@@ -127,15 +126,17 @@ def measurement(preds: list[Prediction], job: Job, run: Run) -> out.Measurement:
 
 
 def _measure(run_args: list[str]) -> Path:
-    """Run a short bench in a temporary folder; the JSON it saved."""
-    folder = Path(tempfile.mkdtemp(prefix="gdbench-choose-"))
-    cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(folder), "--name", "c.json"]
+    """Run a short bench, kept with this machine's runs in the per-user folder; the JSON it saved."""
+    folder = own_runs()  # never the repository's results/: labelled, so never read by default
+    cmd = [sys.executable, "-m", "benchmarks", "bench", *run_args, "--out", str(folder), "--label", "choose"]
     cmd += [a for spec in plugins.specs_for_child().split(os.pathsep) if spec for a in ("--plugin", spec)]
     print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    before = set(saved_runs(folder))
     rc = subprocess.call(cmd, stdout=sys.stderr)
-    if rc != 0 or not (folder / "c.json").exists():
+    made = [p for p in saved_runs(folder) if p not in before]
+    if rc != 0 or not made:
         raise UsageError(f"the measurement failed (gdbench bench exited with status {rc})")
-    return folder / "c.json"
+    return made[-1]
 
 
 def measure(preds: list[Prediction], job: Job, run: Run, free: memory.Available | None) -> Path:

@@ -1,4 +1,4 @@
-"""Reproducibility: this run against an earlier run of the same code on the same machine.
+"""Reproducibility: this run against an earlier one, saying whether they share machine and code.
 
 Two runs agree when every regime recommends the same backend(s) (or declares the same tie), by
 both rankings; when `gdbench compare` flags no case; and when, at N = 10⁷ (a full run), the fastest
@@ -8,7 +8,7 @@ to back and exits non-zero unless all three hold.
 
 from __future__ import annotations
 
-from benchmarks.core import regression
+from benchmarks.core import machines, regression
 from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t
 from benchmarks.core.ranking import floor_ratio, rank, recommendations
 from benchmarks.core.results import Run
@@ -59,9 +59,14 @@ def agreement(new: Run, old: Run) -> tuple[Section, bool]:
         f"regimes the same); fastest ÷ floor {'within' if ok_ratio else 'NOT within'} ±{BAND:.0%}; compare "
         + ("flags nothing." if not flagged else f"flags {len(flagged)} case(s)."),
     )
+    both = machines.match(new.machine, old.machine, new.commit, old.commit)
     blocks: list[Block] = [
         Paragraph(
-            text("This run, ", _when(new), ", against ", _when(old), ": the same code on the same machine.")
+            text(
+                "This run, ", _when(new), ", against ", _when(old),
+                f": {both.code_words()}, {both.machine_words()}",
+                ", one after the other." if both.machine and both.code else ".",
+            )
         ),
         Paragraph(verdict),
     ]
@@ -83,13 +88,18 @@ def agreement(new: Run, old: Run) -> tuple[Section, bool]:
             text(
                 Code("gdbench compare"),
                 f" earlier → this run: {compared} cases compared, {len(flagged)} flagged {rule}",
-                (": " + ", ".join(v.case for v in flagged) + "; the same code, so each is a false alarm.")
-                if flagged
-                else ".",
+                (": " + ", ".join(v.case for v in flagged) + _alarm(both)) if flagged else ".",
             )
         )
     )
     return Section(("Reproducibility",), tuple(blocks)), ok_rec and ok_ratio and not flagged
+
+
+def _alarm(both: machines.Match) -> str:
+    """What a flag means: a false alarm only for the same code on the same machine."""
+    if both.machine and both.code:
+        return "; the same code on the same machine, so each is a false alarm."
+    return f"; {both.code_words()} and {both.machine_words()}, so a flag need not be the code's doing."
 
 
 def _ratios(new: Run, old: Run) -> tuple[list[tuple[Cell, ...]], bool, int | None]:

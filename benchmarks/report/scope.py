@@ -65,7 +65,11 @@ def provenance(run: Run) -> list[Block]:
         lead = text(strong("Plugins"), " (the user's own backends, ranked as gdbench's): ")
         out.append(Paragraph(text(lead, *mine, ".")))
     busy, load, cpus = meta.get("busy_before"), meta.get("load_before"), cpu.get("count") or 1
-    if busy is not None:  # measured over a second before the run: the load average lags a minute
+    during = meta.get("busy_during")
+    if during is not None:  # other processes' CPU time over the whole run (benchmarks/suite/machine.py)
+        said = f"other processes kept {during:.2f} of {cpus} CPU(s) busy on average during the run"
+        flagged = during > 0.25 * cpus
+    elif busy is not None:  # older runs: measured over a second before the run
         said = f"other processes kept {busy:.2f} of {cpus} CPU(s) busy in the second before the run"
         flagged = busy > 0.25 * cpus
     else:

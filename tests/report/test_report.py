@@ -152,6 +152,11 @@ def test_the_busy_banner_trusts_the_second_before_the_run_over_the_lagging_load_
     assert not any("Busy machine" in b for b in banner())
     meta.update(load_before=0.1, busy_before=1.2)
     assert any("other processes kept 1.20 of" in b for b in banner())
+    meta.update(busy_during=0.9)  # measured over the whole run: it decides
+    assert any("0.90 of 2 CPU(s) busy on average during the run" in b for b in banner())
+    meta.update(busy_during=0.1)
+    assert not any("Busy machine" in b for b in banner())
+    meta.pop("busy_during")
     meta.pop("busy_before")  # older files: the load average
     meta.update(load_before=1.9)
     assert any("load average 1.90" in b for b in banner())
@@ -171,6 +176,24 @@ def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
     text = markdown.section(said)
     assert not ok and "compare flags 1 case(s)." in text and "numpy-closed cpu float64" in text
     assert reproducibility.agreement(load([FIXTURE]), load([FIXTURE]))[1]
+
+
+def test_reproducibility_says_same_machine_and_code_only_when_the_records_say_so():
+    from benchmarks.core.machines import this_machine
+
+    new, old = load([FIXTURE]), load([FIXTURE])  # saved before machine records
+    said = markdown.section(reproducibility.agreement(new, old)[0])
+    assert "machine unknown" in said and "the same machine" not in said
+    for run in (new, old):
+        run.machines[0] = {**run.machines[0], "gdbench": {"machine": this_machine().to_json()}}
+        run.metas[0]["commit"] = {"id": "abc", "dirty": False}
+    said = markdown.section(reproducibility.agreement(new, old)[0])
+    assert ": the same code, the same machine, one after the other." in said
+    new.metas[0]["commit"] = {"id": "def", "dirty": False}
+    new.machines[0] = {"gdbench": {"machine": {**this_machine().to_json(), "cpu": "AMD EPYC"}}}
+    said = markdown.section(reproducibility.agreement(new, old)[0])
+    assert "different code" in said and "different machines (CPU AMD EPYC vs" in said
+    assert "the same machine" not in said
 
 
 def test_reproducibility_tells_a_tie_that_holds_the_other_runs_pick_from_a_contradiction(monkeypatch):

@@ -420,12 +420,29 @@ def test_a_cheap_case_repeats_its_rounds_within_a_visit_a_costly_one_does_not():
     assert r.n_rounds() == 1 + runners.MAX_REPEATS and set(r.rounds[5].passes) == {0, 1}
 
 
-def test_cpu_busy_counts_what_other_processes_ran_while_the_bench_slept(tmp_path, monkeypatch):
+def test_busy_counts_what_other_processes_ran_during_the_bench_less_our_own(tmp_path, monkeypatch):
     from benchmarks.suite import machine
 
     stat = tmp_path / "stat"
     stat.write_text("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
-    monkeypatch.setattr(machine.time, "sleep", lambda s: stat.write_text("cpu  250 0 100 950 50 0 0 0 0 0\n"))
+    clock, cpu = iter([0.0, 2.0, 0.0]), iter([10.0, 11.0, 0.0])  # 2 s of run, 1 CPU second of ours
+    monkeypatch.setattr(machine.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(machine, "_own_cpu", lambda: next(cpu))
     monkeypatch.setattr(machine.os, "cpu_count", lambda: 2)
-    assert machine.cpu_busy(1.0, stat) == pytest.approx(2 * (1 - 150 / 350))  # idle + iowait: 150 of 350
-    assert machine.cpu_busy(1.0, tmp_path / "missing") is None
+    busy = machine.Busy(stat)
+    stat.write_text("cpu  250 0 100 950 50 0 0 0 0 0\n")  # idle + iowait: 150 of 350 jiffies
+    assert busy.others() == pytest.approx(2 * (1 - 150 / 350) - 1 / 2)
+    assert machine.Busy(tmp_path / "missing").others() is None
+
+
+def test_busy_is_never_negative_and_measures_a_spinning_process():
+    import subprocess
+    import sys
+
+    from benchmarks.suite import machine
+
+    busy = machine.Busy()
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() < t + 1: pass"])
+    spin.wait()  # waited for: our child, so its CPU second is ours, not another process's
+    others = busy.others()
+    assert others is None or 0 <= others <= (machine.os.cpu_count() or 1)
