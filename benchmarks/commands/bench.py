@@ -294,7 +294,7 @@ def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path) -> int:
 def main(args: argparse.Namespace) -> int:
     """Run the suite; 0 when every case passed, 1 when one failed (its numbers are left out)."""
     path = target_path(args)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = Path(args.out) / f".{path.name}.partial"  # beside the machine's folder: made on success
     cmd = pytest_args(args, partial)
     if sys.stdout.isatty():  # the child writes to our pipe, so it would not colour by itself
         cmd.append("--color=yes")
@@ -304,7 +304,7 @@ def main(args: argparse.Namespace) -> int:
         return 1
     from benchmarks.suite.merge import merge  # needs pytest-benchmark, checked just above
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
     # The suite is a pytest session of its own, never an xdist worker (as when a test runs this
     # under pytest -n): pytest-benchmark, seeing a worker's variables, would disable itself.
     ours = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
@@ -347,6 +347,7 @@ def main(args: argparse.Namespace) -> int:
         load_before=load_before,
         busy_during=busy_during,
     )
+    path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, data)
     partial.unlink()
     print(f"gdbench bench: {len(data.get('benchmarks', []))} cases in {wall:.0f} s, saved {path}")

@@ -1,7 +1,8 @@
 """Flag regressions between two saved runs: exit 1 when a case got slower, by enough and for sure.
 
 The rule (a threshold on the ratio of minima and a Mann–Whitney test) is benchmarks/core/regression.py.
-The output says per case which test passed and which failed.
+The output says whether the runs share machine and code, per case which test passed and which
+failed, and marks every flag uncertain (exit 0) when a run was busy or the machines differ.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from benchmarks.core import stats
 from benchmarks.core.files import UsageError
 from benchmarks.core.fmt import aligned, fmt_t
-from benchmarks.core.regression import DEFAULT_THRESHOLD, case_name, compare
+from benchmarks.core.machines import match
+from benchmarks.core.regression import DEFAULT_THRESHOLD, case_name, cautions, compare
 from benchmarks.core.results import load
 
 
@@ -42,7 +44,8 @@ def main(args: argparse.Namespace) -> int:
     if not (0 < args.alpha < 1):
         raise UsageError(f"--alpha must be a probability between 0 and 1, got {args.alpha}")
     old, new = load([args.old]), load([args.new])
-    verdicts = compare(old, new, args.threshold, args.alpha)
+    caution = cautions(old, new)
+    verdicts = compare(old, new, args.threshold, args.alpha, uncertain=bool(caution))
     if not verdicts:
         raise UsageError(f"{args.old} and {args.new} have no case in common")
     head = ["case", "epochs", "old min", "new min", "verdict"]
@@ -57,6 +60,14 @@ def main(args: argparse.Namespace) -> int:
         ]
         for v in verdicts
     ]
+    both = match(old.machine, new.machine, old.commit, new.commit)
+    for which, run, path in (("old", old, args.old), ("new", new, args.new)):
+        commit = str(run.commit.get("id") or "?")[:10] + (" + edits" if run.commit.get("dirty") else "")
+        when = str((run.metas or [{}])[0].get("datetime", ""))[:16].replace("T", " ")
+        print(f"{which}: {path} ({when or 'date unknown'}, commit {commit})")
+    print(f"runs: {both.code_words()}, {both.machine_words()}")
+    if caution:
+        print("caution: " + "; ".join(caution) + ": a flag may be the machine's doing, so each is uncertain")
     print("\n".join(aligned([head, *rows])))
     only = sorted({case_name(f) for f in old.fits} ^ {case_name(f) for f in new.fits})
     if only:
@@ -66,9 +77,12 @@ def main(args: argparse.Namespace) -> int:
             + (" ..." if len(only) > 5 else "")
         )
     bad = sum(v.regression for v in verdicts)
+    unsure = sum(v.slower and v.uncertain for v in verdicts)
     untested = sum(v.p is None for v in verdicts)
     rule = f"×{args.threshold:g} and p < {args.alpha:g}"
     verdict = f"{bad} regression(s) ({rule})" if bad else f"no regression ({rule})"
+    if unsure:
+        verdict += f"; {unsure} uncertain slower case(s): compare runs from one quiet machine to tell"
     if untested:
         verdict += f"; {untested} case(s) had too few rounds for the test"
     print(f"gdbench compare: {len(verdicts)} case(s) compared, {verdict}")

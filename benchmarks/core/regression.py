@@ -7,21 +7,30 @@ A case (backend, N, dtype, device, mode) regressed only when both hold:
   slower, p < alpha. The rounds of every epoch count both runs timed are pooled, each divided by
   the old run's fastest at that count. With too few rounds (fewer than five a side) no p-value can
   get that low, and the case is reported as such, never flagged.
+"faster" is the mirror: OLD/NEW past the threshold and the other one-sided test below alpha.
+Only those two get a word; every other case is "same".
+
 A slow period on a shared machine stretches some rounds of a run: the test may then find the
 rounds different, but the minima stay put, so nothing is flagged; a real change moves both.
+A run that was busy throughout (another process on its CPUs), or two runs from different machines,
+move the minima too, and every round with them: no threshold or alpha tells that from a change of
+code (docs/measurement.md, "compare on a busy machine"). Then each flag is marked **uncertain**
+(``cautions`` says why): shown, but not a regression.
 Whole rounds are compared, not tₑ, so whether a tₑ was resolved does not enter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from benchmarks.core import stats
+from benchmarks.core import machines, stats
 from benchmarks.core.files import UsageError
 from benchmarks.core.fmt import fmt_n
 from benchmarks.core.results import Fit, Run
 
 DEFAULT_THRESHOLD = 1.25
+BUSY = 0.25  # a run was busy when other processes kept more than this share of its CPUs busy
 
 
 @dataclass(frozen=True)
@@ -37,21 +46,41 @@ class Verdict:
     big: bool
     significant: bool
     note: str = ""
+    p_faster: float | None = None  # the mirror test: the new rounds tend to be faster
+    big_faster: bool = False  # OLD/NEW past the threshold
+    significant_faster: bool = False
+    uncertain: bool = False  # a busy run or another machine: a flag says nothing of the code
 
     @property
-    def regression(self) -> bool:
+    def slower(self) -> bool:
         """Slower past the threshold and significantly so."""
         return self.big and self.significant
 
+    @property
+    def faster(self) -> bool:
+        """Faster past the threshold and significantly so."""
+        return self.big_faster and self.significant_faster
+
+    @property
+    def regression(self) -> bool:
+        """Slower for sure, on runs that can tell: neither busy, one machine."""
+        return self.slower and not self.uncertain
+
+    def word(self) -> str:
+        """"slower", "faster" or "same"; "(uncertain)" after a word the conditions cannot back."""
+        said = "slower" if self.slower else "faster" if self.faster else "same"
+        return f"{said} (uncertain)" if self.uncertain and said != "same" else said
+
     def status(self, threshold: float, alpha: float) -> str:
-        """What the two tests said, in words."""
-        size = f"×{self.ratio:.3f} {'>' if self.big else '≤'} {threshold:g}"
-        if self.p is None:
-            test = "too few rounds for a test"
-        else:
-            test = f"p = {self.p:.2g} {'<' if self.significant else '≥'} {alpha:g}"
-        head = "REGRESSION" if self.regression else ("faster" if self.ratio < 1 / threshold else "ok")
-        return f"{head}: {size}, {test}" + (f" ({self.note})" if self.note else "")
+        """The word, then what the two tests said: the ratio against the bar, the p-value against alpha."""
+        if self.ratio >= 1:
+            size = f"×{self.ratio:.3f} {'>' if self.big else '≤'} {threshold:g}"
+            p, sig = self.p, self.significant
+        else:  # judged against 1/threshold, by the mirror test
+            size = f"×{self.ratio:.3f} {'<' if self.big_faster else '≥'} 1/{threshold:g}"
+            p, sig = self.p_faster, self.significant_faster
+        test = "too few rounds for a test" if p is None else f"p = {p:.2g} {'<' if sig else '≥'} {alpha:g}"
+        return f"{self.word()}: {size}, {test}" + (f" ({self.note})" if self.note else "")
 
 
 def case_name(f: Fit) -> str:
@@ -80,8 +109,9 @@ def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
             raise UsageError(f"{case_name(new)}: a run has no rounds for this case")
         ratio = min(b) / min(a)
     p: float | None = None
+    p_faster: float | None = None
     if stats.min_p_value(len(b), len(a)) < alpha:
-        p = stats.mann_whitney_greater(b, a)[1]
+        p, p_faster = stats.mann_whitney_greater(b, a)[1], stats.mann_whitney_greater(a, b)[1]
     return Verdict(
         case_name(new),
         e,
@@ -92,11 +122,36 @@ def judge(old: Fit, new: Fit, threshold: float, alpha: float) -> Verdict:
         big=ratio > threshold,
         significant=p is not None and p < alpha,
         note=note,
+        p_faster=p_faster,
+        big_faster=ratio * threshold < 1,
+        significant_faster=p_faster is not None and p_faster < alpha,
     )
 
 
-def compare(old: Run, new: Run, threshold: float, alpha: float = stats.ALPHA) -> list[Verdict]:
-    """Every common case's verdict, slowest change first."""
+def compare(
+    old: Run, new: Run, threshold: float, alpha: float = stats.ALPHA, uncertain: bool = False
+) -> list[Verdict]:
+    """Every common case's verdict, slowest change first; each flag marked uncertain when asked."""
     olds = {f.key: f for f in old.fits}
     out = [judge(olds[f.key], f, threshold, alpha) for f in new.fits if f.key in olds]
+    out = [replace(v, uncertain=uncertain) for v in out]
     return sorted(out, key=lambda v: v.ratio, reverse=True)
+
+
+def busy(meta: dict[str, Any]) -> float | None:
+    """CPUs' worth of other processes' work during a run (before it, in runs saved before that)."""
+    value = meta.get("busy_during", meta.get("busy_before"))
+    return float(value) if value is not None else None
+
+
+def cautions(old: Run, new: Run) -> list[str]:
+    """Why flags between these runs say nothing of the code: a busy run, another machine."""
+    out = []
+    for which, run in (("earlier", old), ("later", new)):
+        cpus = run.machine.cores or 1
+        others = busy(run.metas[0]) if run.metas else None
+        if others is not None and others > BUSY * cpus:
+            out.append(f"the {which} run was busy (other processes kept {others:.2f} of {cpus} CPU(s) busy)")
+    if machines.same_machine(old.machine, new.machine) is False:
+        out.append(machines.match(old.machine, new.machine, {}, {}).machine_words())
+    return out

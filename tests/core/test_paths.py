@@ -130,3 +130,17 @@ def test_a_run_from_this_machine_is_preferred_to_a_newer_one_from_elsewhere(else
     assert paths.default_runs() == [mine / "0001_abc_20260101_000000.json"]
     assert paths.from_here(mine / "0001_abc_20260101_000000.json")
     assert not paths.from_here(mine / "0002_abc_20260301_000000.json")
+
+
+def test_pytest_benchmarks_own_cli_tells_the_stored_runs_apart():
+    import subprocess
+    import sys
+
+    from tests.support.runs import REFERENCE
+
+    cli = [sys.executable, "-m", "pytest_benchmark", "--storage", str(REFERENCE.parents[1])]
+    listed = subprocess.run([*cli, "list"], capture_output=True, text=True, check=True).stdout
+    assert [Path(line).name[:4] for line in listed.split()] == ["0001", "0002"]
+    cmd = [*cli, "compare", "0001", "0002", "--columns", "min"]
+    table = subprocess.run(cmd, capture_output=True, text=True)
+    assert table.returncode == 0 and "(0001_9fbf39e)" in table.stdout and "(0002_9fbf39e)" in table.stdout

@@ -40,7 +40,7 @@ def case(name: str = "a", scale: float = 1.0, n_rounds: int = 8, n: int = 100, s
 def test_an_unchanged_case_is_not_flagged():
     v = regression.judge(case(), case(seed=99), 1.25, 0.01)
     assert 0.95 < v.ratio < 1.05 and not v.big and not v.regression and v.epochs == 200
-    assert v.status(1.25, 0.01).startswith("ok: ×") and v.note == ""
+    assert v.status(1.25, 0.01).startswith("same: ×") and v.note == "" and v.word() == "same"
     same = regression.judge(case(), case(), 1.25, 0.01)  # the very same rounds: no evidence either way
     assert same.ratio == 1.0 and same.p is not None and same.p > 0.1
 
@@ -52,11 +52,12 @@ def test_a_case_slower_past_the_threshold_and_for_sure_is_a_regression():
     assert v.ratio == pytest.approx(min(new.samples[200]) / min(old.samples[200]))
     assert v.old_min == min(old.samples[200]) and v.new_min == min(new.samples[200])
     assert v.p is not None and v.p < 1e-6
-    assert v.status(1.25, 0.01) == f"REGRESSION: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} < 0.01"
+    assert v.status(1.25, 0.01) == f"slower: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} < 0.01"
+    assert v.slower and not v.faster and v.p_faster is not None and v.p_faster > 0.99
     # as big, but the test asked for more certainty than 24 rounds a side can give here
     strict = regression.judge(old, new, 1.25, 1e-12)
     assert strict.big and strict.p is not None and not strict.significant and not strict.regression
-    assert strict.status(1.25, 1e-12) == f"ok: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} ≥ 1e-12"
+    assert strict.status(1.25, 1e-12) == f"same: ×{v.ratio:.3f} > 1.25, p = {v.p:.2g} ≥ 1e-12"
     assert "p = " in v.status(1.25, 0.01) and "< 0.01" in v.status(1.25, 0.01)
 
 
@@ -102,11 +103,69 @@ def test_the_test_pools_every_common_epoch_count():
 
 def test_a_faster_case_says_so():
     v = regression.judge(case(scale=2.0), case(seed=99), 1.25, 0.01)
-    assert v.ratio < 0.8 and not v.regression and v.status(1.25, 0.01).startswith("faster: ")
+    assert v.ratio < 0.8 and not v.regression and v.faster and v.big_faster and v.significant_faster
+    assert v.status(1.25, 0.01) == f"faster: ×{v.ratio:.3f} < 1/1.25, p = {v.p_faster:.2g} < 0.01"
     # exactly 1/threshold faster is not "faster" yet (0.5 and 2 are exact in binary)
-    half = regression.Verdict("a", 200, 2.0, 1.0, 0.5, None, big=False, significant=False)
-    assert half.status(2.0, 0.01) == "ok: ×0.500 ≤ 2, too few rounds for a test"
-    assert half.status(1.9, 0.01).startswith("faster: ")
+    half = regression.judge(case(scale=2.0, n_rounds=1), case(seed=99, n_rounds=1), 2.0, 0.01)
+    exact = regression.Verdict("a", 200, 2.0, 1.0, 0.5, None, big=False, significant=False)
+    assert exact.status(2.0, 0.01) == "same: ×0.500 ≥ 1/2, too few rounds for a test"
+    assert half.p_faster is None and not half.faster  # 3 rounds a side: no test, no word
+
+
+def test_only_a_significant_change_gets_a_word():
+    old, new = case(), case(scale=0.6, n_rounds=8, seed=99)
+    v = regression.judge(old, new, 1.25, 0.01)
+    assert v.faster and v.word() == "faster"
+    p = v.p_faster
+    assert p is not None
+    unsure = regression.judge(old, new, 1.25, p)  # equal to the bar: not below it
+    assert unsure.big_faster and not unsure.significant_faster and unsure.word() == "same"
+    assert unsure.status(1.25, p).startswith("same: ×0.") and f"p = {p:.2g} ≥ " in unsure.status(1.25, p)
+    assert regression.judge(old, new, 1.25, p * 1.001).faster
+    small = regression.judge(old, case(scale=0.9, seed=99), 1.25, 0.01)  # significant, not big
+    assert small.significant_faster and not small.big_faster and small.word() == "same"
+    assert small.status(1.25, 0.01).startswith("same: ×0.") and "≥ 1/1.25" in small.status(1.25, 0.01)
+
+
+def test_an_uncertain_flag_is_shown_but_is_no_regression():
+    flag = regression.judge(case(), case(scale=2.0, seed=99), 1.25, 0.01)
+    slower = dataclasses.replace(flag, uncertain=True)
+    assert slower.slower and not slower.regression and slower.word() == "slower (uncertain)"
+    assert slower.status(1.25, 0.01).startswith("slower (uncertain): ×")
+    faster = dataclasses.replace(regression.judge(case(scale=2.0), case(seed=99), 1.25, 0.01), uncertain=True)
+    assert faster.word() == "faster (uncertain)"
+    same = dataclasses.replace(regression.judge(case(), case(seed=99), 1.25, 0.01), uncertain=True)
+    assert same.word() == "same"
+    old, new = run_of(case("a")), run_of(case("a", scale=2.0, seed=99))
+    flagged = regression.compare(old, new, 1.25, uncertain=True)
+    assert [v.uncertain for v in flagged] == [True] and not flagged[0].regression
+    assert regression.compare(old, new, 1.25)[0].regression
+
+
+def _busy(run: Run, cores: int, **meta: float) -> Run:
+    run.machines = [{"cpu": {"count": cores}}]
+    run.metas = [dict(meta)]
+    return run
+
+
+def test_a_busy_run_or_another_machine_is_a_caution():
+    quiet = _busy(run_of(case("a")), 2, busy_during=0.5)  # exactly a quarter of 4 CPUs: not busy
+    assert regression.cautions(quiet, _busy(run_of(case("a")), 2, busy_during=0.1)) == []
+    four = _busy(run_of(case("a")), 4, busy_during=1.0)  # a quarter of 4 CPUs: not busy yet
+    assert regression.cautions(four, four) == []
+    said = regression.cautions(_busy(run_of(case("a")), 2, busy_during=0.51), quiet)
+    assert said == ["the earlier run was busy (other processes kept 0.51 of 2 CPU(s) busy)"]
+    assert regression.cautions(quiet, _busy(run_of(case("a")), 2, busy_before=0.9)) == [
+        "the later run was busy (other processes kept 0.90 of 2 CPU(s) busy)"  # older runs: before
+    ]
+    during = _busy(run_of(case("a")), 2, busy_before=0.9, busy_during=0.1)  # during decides
+    assert regression.cautions(quiet, during) == [] and regression.busy({}) is None
+    epyc = _busy(run_of(case("a")), 2)
+    epyc.machines = [{"cpu": {"count": 2, "brand_raw": "AMD EPYC"}}]
+    xeon = _busy(run_of(case("a")), 2)
+    xeon.machines = [{"cpu": {"count": 2, "brand_raw": "Intel Xeon"}}]
+    assert regression.cautions(xeon, epyc) == ["different machines (CPU Intel Xeon vs AMD EPYC)"]
+    assert regression.cautions(xeon, xeon) == []  # no record: machine unknown, not a difference
 
 
 def test_the_epoch_count_compared_is_the_largest_both_runs_timed_with_rounds():
@@ -158,11 +217,17 @@ def test_main_prints_a_row_per_case_and_exits_1_on_a_regression(monkeypatch):
     old = run_of(case("a"), case("b"), case("gone"))
     new = run_of(case("a", scale=2.0, seed=99), case("b", seed=99), case("added"))
     rc, out = _main(old, new, monkeypatch)
-    lines = out.splitlines()
+    said, lines = out.splitlines()[:3], out.splitlines()[3:]
+    assert said == [
+        "old: old.json (date unknown, commit ?)",
+        "new: new.json (date unknown, commit ?)",
+        "runs: code unknown (no commit recorded, or uncommitted changes), machine unknown (a run without a "
+        "machine record)",
+    ]
     assert rc == 1
     assert lines[0].split() == ["case", "epochs", "old", "min", "new", "min", "verdict"]
-    assert lines[1].startswith("a cpu float64 N=10² nohist  200 ") and "REGRESSION" in lines[1]
-    assert lines[2].startswith("b cpu float64 N=10² nohist  200 ") and " ok: " in lines[2]
+    assert lines[1].startswith("a cpu float64 N=10² nohist  200 ") and " slower: " in lines[1]
+    assert lines[2].startswith("b cpu float64 N=10² nohist  200 ") and " same: " in lines[2]
     assert "2 case(s) in only one run, not compared: added cpu float64 N=10² nohist, gone" in out
     assert lines[-1] == "gdbench compare: 2 case(s) compared, 1 regression(s) (×1.25 and p < 0.01)"
 
@@ -219,10 +284,29 @@ def test_main_passes_alpha_on_to_the_test(monkeypatch):
 def test_main_labels_a_comparison_per_epoch_and_pads_no_line(monkeypatch):
     other_counts = fit("a", {e: spread(1e-4 + e * 1e-6) for e in (5, 10, 20)})
     rc, out = _main(run_of(case("a")), run_of(other_counts), monkeypatch)
-    row = out.splitlines()[1]  # 4x the old per-epoch time at 20 epochs against 200: flagged
-    assert rc == 1 and "REGRESSION" in row
+    row = out.splitlines()[4]  # 4x the old per-epoch time at 20 epochs against 200: flagged
+    assert rc == 1 and " slower: " in row
     assert row.startswith("a cpu float64 N=10² nohist  per epoch  ") and "epoch counts differ" in row
     assert all(line == line.rstrip() for line in out.splitlines())
+
+
+def test_main_says_why_its_flags_are_uncertain_and_exits_0_on_them(monkeypatch):
+    old = _busy(run_of(case("a"), case("b")), 2, busy_during=1.5)
+    new = _busy(run_of(case("a", scale=2.0, seed=99), case("b", seed=99)), 2, busy_during=0.0)
+    new.metas[0]["commit"] = old.metas[0]["commit"] = {"id": "abc", "dirty": False}
+    rc, out = _main(old, new, monkeypatch)
+    lines = out.splitlines()
+    assert rc == 0 and lines[2].startswith("runs: the same code, machine unknown")
+    assert lines[3] == (
+        "caution: the earlier run was busy (other processes kept 1.50 of 2 CPU(s) busy): a flag may be "
+        "the machine's doing, so each is uncertain"
+    )
+    assert " slower (uncertain): ×" in lines[5] and " same: " in lines[6]
+    assert lines[-1] == (
+        "gdbench compare: 2 case(s) compared, no regression (×1.25 and p < 0.01); 1 uncertain slower "
+        "case(s): compare runs from one quiet machine to tell"
+    )
+    assert "caution" not in _main(new, new, monkeypatch)[1]
 
 
 def test_main_lists_five_cases_found_in_one_run_only_without_an_ellipsis(monkeypatch):
