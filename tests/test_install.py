@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.core.paths import machine_id
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("benchmarks", "impls")
 FIXTURE = ROOT / "tests" / "data" / "bench_v2.json"
@@ -119,8 +121,9 @@ def test_the_installed_suite_saves_in_the_per_user_folder_and_choose_and_report_
         "--budget", "1",
     )  # fmt: skip
     assert rc == 0, (out + err)[-3000:]
-    (saved,) = home.rglob("bench-*.json")
-    assert saved.parent.name == "bench" and saved.parent.parent.name == "gdbench"
+    (saved,) = home.rglob("0001_*_quick.json")  # pytest-benchmark's layout: a folder per machine
+    assert saved.parent.name == machine_id() and saved.parent.parent.name == "bench"
+    assert saved.parent.parent.parent.name == "gdbench"
     assert not any((home.parent / "work").iterdir())  # nothing in the working directory
     rc, out, err = run(site, home, "choose", "--size", "100", "--epochs", "100")
     assert rc == 0 and f"from: {saved}" in out, err

@@ -13,6 +13,7 @@ from typing import Any
 
 from benchmarks.core import sweep as cases
 from benchmarks.core.fmt import fmt_n
+from benchmarks.core.machines import match, same_machine, this_machine
 from benchmarks.core.results import Run
 from benchmarks.report.sections import (
     Block,
@@ -54,11 +55,20 @@ def provenance(run: Run) -> list[Block]:
                 f"Measured {_when(run)} by ",
                 Code("gdbench bench"),
                 f" ({how}) " if how else " ",
-                f"on {cpu.get('brand_raw', m.get('processor', '?'))}, {cpu.get('count', '?')} CPU(s), "
-                f"GPU: {g.get('gpu') or 'none'}; versions and method below.",
+                f"on {run.machine.describe()}, GPU: {g.get('gpu') or 'none'}; versions and method below.",
             )
         )
     ]
+    here = this_machine()
+    if same_machine(run.machine, here) is False:  # the reader's numbers may be another machine's
+        differ = "; ".join(match(run.machine, here, {}, {}).differences)
+        out.append(
+            Paragraph(
+                text(strong("Another machine"), f": this report was made on {here.describe()} ({differ}); ",
+                     "the times are the measuring machine's and need not hold here."),
+                note=True,
+            )
+        )  # fmt: skip
     if run.plugins():  # ranked like the built-ins, but the reader should know whose code they are
         found = enumerate(run.plugins().items())
         mine = [text("; " if i else "", Code(n), f" from {src}") for i, (n, src) in found]

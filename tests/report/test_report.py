@@ -162,6 +162,22 @@ def test_the_busy_banner_trusts_the_second_before_the_run_over_the_lagging_load_
     assert any("load average 1.90" in b for b in banner())
 
 
+def test_the_report_names_the_machine_and_warns_when_it_is_not_this_one():
+    from benchmarks.core.machines import this_machine
+
+    run = load([FIXTURE])
+
+    def said() -> list[str]:
+        return [plain(p.text) for p in scope.provenance(run) if isinstance(p, Paragraph)]
+
+    assert "memory not recorded" in said()[0] and not any("Another machine" in p for p in said())
+    run.machines[0] = {**run.machines[0], "gdbench": {"machine": this_machine().to_json()}}
+    assert this_machine().describe() in said()[0] and not any("Another machine" in p for p in said())
+    run.machines[0]["gdbench"]["machine"] = {**this_machine().to_json(), "cpu": "AMD EPYC 7B13"}
+    notes = [p for p in said() if p.startswith("Another machine")]
+    assert len(notes) == 1 and "(CPU AMD EPYC 7B13 vs " in notes[0]
+
+
 def test_report_against_an_earlier_run_adds_a_reproducibility_section(tmp_path, undrawn):
     rc, _, err = gdbench("report", str(FIXTURE), "--out", str(tmp_path), "--against", str(FIXTURE))
     assert rc == 0, err
