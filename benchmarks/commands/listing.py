@@ -1,4 +1,8 @@
-"""List every registered backend: available or why not, framework version, devices it can use."""
+"""List every registered backend: available or why not, framework version, devices it can use.
+
+``--runs`` lists the saved runs instead, found as choose and report find them (benchmarks/core/paths.py):
+number, date, commit, label, and whether each came from this machine.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,19 @@ import json
 from typing import Any
 
 import impls
+from benchmarks.core import paths
+from benchmarks.core.files import UsageError
 from benchmarks.core.fmt import aligned
+from benchmarks.core.machines import from_info, same_machine, this_machine
+from benchmarks.core.results import read_json
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``gdbench list``."""
     p.add_argument("--json", action="store_true", help="print the same as JSON")
+    p.add_argument(
+        "--runs", action="store_true", help="list the saved runs instead: where, when, commit, which machine"
+    )
 
 
 def describe(name: str) -> dict[str, Any]:
@@ -41,8 +52,33 @@ def describe(name: str) -> dict[str, Any]:
     }
 
 
+def runs() -> list[dict[str, Any]]:
+    """Every saved run where choose and report look, oldest first, with its machine and commit."""
+    out = []
+    for path in [p for root in paths.roots() for p in paths.saved_runs(root)]:
+        try:
+            data = read_json(path)
+        except UsageError:
+            continue
+        same = same_machine(from_info(data.get("machine_info", {})), this_machine())
+        commit = data.get("commit_info", {})
+        out.append(
+            {
+                "path": str(path),
+                "date": paths.stamp(path),
+                "commit": commit.get("id"),
+                "dirty": bool(commit.get("dirty")),
+                "label": paths.label(path),
+                "this_machine": same,
+            }
+        )
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
-    """Print one line per backend."""
+    """Print one line per backend (or per saved run)."""
+    if getattr(args, "runs", False):
+        return _runs(args.json)
     rows = [describe(n) for n in impls.backend_names()]
     if args.json:
         print(json.dumps({"backends": rows}, indent=2))
@@ -65,4 +101,20 @@ def main(args: argparse.Namespace) -> int:
             print(f"{r['backend']}: unavailable: {r['reason']}")
     if not any("cuda" in r["devices"] for r in rows):
         print("no backend sees a CUDA device here, so --device cuda is refused and auto means cpu")
+    return 0
+
+
+def _runs(as_json: bool) -> int:
+    """Print the saved runs."""
+    found = runs()
+    if as_json:
+        print(json.dumps({"runs": found}, indent=2))
+        return 0
+    words = {True: "this machine", False: "another machine", None: "unknown machine"}
+    table = [["run", "date (UTC)", "commit", "label", "machine"]]
+    for r in found:
+        when = str(r["date"] or "?").replace("_", " ")
+        commit = str(r["commit"] or "?")[:10] + ("+" if r["dirty"] else "")
+        table.append([r["path"], when, commit, r["label"] or "full", words[r["this_machine"]]])
+    print("\n".join(aligned(table, rule=True)) if found else "no saved run where gdbench looks")
     return 0

@@ -112,7 +112,7 @@ def saved_runs(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: (stamp(p), p.name))
 
 
-def _roots() -> list[Path]:
+def roots() -> list[Path]:
     """Where runs are looked for: $GDBENCH_RESULTS alone if set, else ./results and the per-user folder."""
     return list(dict.fromkeys([results_dir()] if os.environ.get(ENV) else [results_dir(), user_dir()]))
 
@@ -138,7 +138,7 @@ def default_runs() -> list[Path]:
     """The run choose and validate-choose read: the newest full run from this machine, else its
     newest quick run, else the newest full run from anywhere, else the newest quick one."""
     root, why = _chosen()
-    found = [p for r in _roots() for p in saved_runs(r) if label(p) in ("", "quick")]
+    found = [p for r in roots() for p in saved_runs(r) if label(p) in ("", "quick")]
     found.sort(key=lambda p: stamp(p) or "", reverse=True)
     if not found:
         raise UsageError(

@@ -144,3 +144,26 @@ def test_pytest_benchmarks_own_cli_tells_the_stored_runs_apart():
     cmd = [*cli, "compare", "0001", "0002", "--columns", "min"]
     table = subprocess.run(cmd, capture_output=True, text=True)
     assert table.returncode == 0 and "(0001_9fbf39e)" in table.stdout and "(0002_9fbf39e)" in table.stdout
+
+
+def test_list_runs_shows_each_saved_run_with_its_commit_and_machine(elsewhere):
+    import json
+
+    from benchmarks.core.machines import this_machine
+
+    rc, out, _ = gdbench("list", "--runs")
+    assert rc == 0 and out.strip() == "no saved run where gdbench looks"
+    mine = elsewhere / "data" / "gdbench" / "bench" / paths.machine_id()
+    mine.mkdir(parents=True)
+    data = json.loads(FIXTURE.read_text())
+    data["machine_info"]["gdbench"]["machine"] = this_machine().to_json()
+    data["commit_info"] = {"id": "0123456789abcdef", "dirty": True}
+    (mine / "0001_0123456789abcdef_20260101_000000_quick.json").write_text(json.dumps(data))
+    shutil.copy(FIXTURE, mine / "0002_abc_20260301_000000.json")
+    rc, out, _ = gdbench("list", "--runs")
+    rows = out.splitlines()[2:]
+    assert rc == 0 and len(rows) == 2
+    assert rows[0].split()[-6:] == ["20260101", "000000", "0123456789+", "quick", "this", "machine"]
+    assert rows[1].endswith("full   unknown machine")
+    listed = json.loads(gdbench("list", "--runs", "--json")[1])["runs"]
+    assert [r["this_machine"] for r in listed] == [True, None] and listed[0]["label"] == "quick"
