@@ -51,13 +51,16 @@ def agreement(new: Run, old: Run) -> tuple[Section, bool]:
     differ = [k for k in keys if rec_new[k] != rec_old[k]]
     ok_rec = not differ and bool(keys)
     ratio_rows, ok_ratio, n = _ratios(new, old)
-    flagged = [v for v in regression.compare(old, new, regression.DEFAULT_THRESHOLD) if v.regression]
-    compared = len(regression.compare(old, new, regression.DEFAULT_THRESHOLD))
+    caution = regression.cautions(old, new)  # a busy run or another machine: flags are uncertain
+    verdicts = regression.compare(old, new, regression.DEFAULT_THRESHOLD, uncertain=bool(caution))
+    flagged = [v for v in verdicts if v.slower]
+    compared = len(verdicts)
     verdict = text(
         strong("Verdict:"),
         f" recommendations {'the same' if ok_rec else 'DIFFER'} ({len(keys) - len(differ)} of {len(keys)} "
         f"regimes the same); fastest ÷ floor {'within' if ok_ratio else 'NOT within'} ±{BAND:.0%}; compare "
-        + ("flags nothing." if not flagged else f"flags {len(flagged)} case(s)."),
+        + ("flags nothing." if not flagged else f"flags {len(flagged)} case(s)")
+        + (f", each uncertain: {'; '.join(caution)}." if flagged and caution else "." if flagged else ""),
     )
     both = machines.match(new.machine, old.machine, new.commit, old.commit)
     blocks: list[Block] = [

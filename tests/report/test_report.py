@@ -191,6 +191,11 @@ def test_reproducibility_says_when_two_runs_do_not_agree(tmp_path):
     said, ok = reproducibility.agreement(load([slower]), load([FIXTURE]))
     text = markdown.section(said)
     assert not ok and "compare flags 1 case(s)." in text and "numpy-closed cpu float64" in text
+    busy = load([slower])
+    busy.metas[0]["busy_during"] = 1.5
+    said, ok = reproducibility.agreement(busy, load([FIXTURE]))
+    text = markdown.section(said)
+    assert not ok and "compare flags 1 case(s), each uncertain: the later run was busy (" in text
     assert reproducibility.agreement(load([FIXTURE]), load([FIXTURE]))[1]
 
 
