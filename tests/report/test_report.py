@@ -23,9 +23,9 @@ from benchmarks.core.scaling import read as read_scaling
 from benchmarks.report import build, markdown, reproducibility, scope
 from benchmarks.report.sections import Paragraph, plain
 from tests.support.cli import gdbench
-from tests.support.runs import FIXTURE, REFERENCE, scaled
+from tests.support.runs import FIXTURE, REFERENCE, RESULTS, scaled
 
-SCALING = REFERENCE.parent / "scaling" / "scaling.json"
+SCALING = RESULTS / "scaling" / "scaling.json"
 MODES = (("nohist", "te"), ("nohist", "fit"), ("history", "te"), ("history", "fit"))
 
 

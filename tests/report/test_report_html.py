@@ -21,7 +21,7 @@ from benchmarks.core.results import load
 from benchmarks.core.scaling import read as read_scaling
 from benchmarks.report import build, figures, html, interactive, scope
 from benchmarks.report.sections import plain
-from tests.support.runs import FIXTURE, REFERENCE
+from tests.support.runs import FIXTURE, REFERENCE, RESULTS
 
 LIMIT = 2_000_000  # bytes: report.html at most 2 MB
 
@@ -32,10 +32,10 @@ def _page(run_path: Path, out: Path, borrowed: bool = False) -> Path:
     charts = [(spec, Path("figures") / f"{spec.name}.png") for spec in figures.charts(run)]
     scaling = None
     if borrowed:  # the committed reference borrows results/scaling/, its figure inlined in the page
-        json_ = REFERENCE.parent / "scaling" / "scaling.json"
+        json_ = RESULTS / "scaling" / "scaling.json"
         scaling = (json_, read_scaling(json_), Path("scaling/scaling.png"))
     page = out / "report.html"
-    page.write_text(html.render(build.assemble(run, charts, scaling, []), REFERENCE.parent))
+    page.write_text(html.render(build.assemble(run, charts, scaling, []), RESULTS))
     return page
 
 

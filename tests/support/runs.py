@@ -7,6 +7,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIXTURE = DATA / "bench_v2.json"  # a trimmed quick run of the current protocol (schema 2): N = 10², 10⁴
+RESULTS = Path(__file__).resolve().parents[2] / "results"  # the committed results: report, figures, scaling
 REFERENCE = (  # the full sweep, stored as pytest-benchmark stores runs
     Path(__file__).resolve().parents[2] / "results" / "reference" / "Linux-CPython-3.11-64bit"
     / "0002_9fbf39e262856418bf893f55be17840df674b165_20261130_233123.json"
