@@ -72,6 +72,15 @@ class Prediction:
     te: float = 0.0
 
 
+def _point(i: stats.Interval) -> float:
+    """A cost's point for interpolation: its estimate, or the middle of 0…high when that is not above 0.
+
+    Taken as 0, one size's unresolved cost pulled the log-log line to nothing at the sizes around it
+    (a tₑ of 6·10⁻¹¹ s at N = 3,000 between 5.5 µs at 10² and an unresolved one at 10⁴).
+    """
+    return i.value if i.value > 0 else max(i.high, 0.0) / 2
+
+
 def _fit_part(fits: list[Fit], job: Job) -> tuple[float, float, float, float, float]:
     """One fit at the job's (N, d): (point, low, high, t₀, tₑ), prepare included in the first three."""
     per_pass = fits[0].kind != "algorithmic"
@@ -83,8 +92,8 @@ def _fit_part(fits: list[Fit], job: Job) -> tuple[float, float, float, float, fl
     for f in fits:
         key, c = (f.n, f.d), f.cost
         known = c.te.resolved  # an unresolved tₑ is anywhere from 0 to its upper end
-        q["t0"][key], q["t0_lo"][key], q["t0_hi"][key] = c.t0.value, c.t0.low, c.t0.high
-        q["te"][key] = c.te.value if known else 0.0
+        q["t0"][key], q["t0_lo"][key], q["t0_hi"][key] = _point(c.t0), c.t0.low, c.t0.high
+        q["te"][key] = _point(c.te)
         q["te_lo"][key], q["te_hi"][key] = (c.te.low if known else 0.0), c.te.high
         prep[(f.n * f.d, 1)] = f.prepare_s  # a copy of the data: its cost follows the values, N·d
     n, d, e = job.n, job.d, job.epochs

@@ -227,3 +227,13 @@ def test_no_run_of_the_dtype_or_device_is_refused_naming_the_command():
     run = run_of(fit("a", exact(1e-4, 1e-6)))
     with pytest.raises(model.UsageError, match="gdbench bench --dtypes float32 --devices cpu"):
         model.predictions(run, model.Job(1000, 1, 10, dtype="float32"))
+
+
+def test_an_unresolved_cost_at_one_size_does_not_pull_its_neighbours_to_nothing():
+    # tₑ = 5 µs at N = 100; at 10⁴ the rounds could not tell it from zero (its estimate came out < 0)
+    small = fit("a", exact(1e-5, 5e-6), n=100)
+    big = fit("a", exact(1e-5, 5e-6), n=10_000)
+    big = dataclasses.replace(big, cost=dataclasses.replace(big.cost, te=stats.Interval(-1e-5, -5e-5, 6e-5)))
+    p = model.predict([small, big], job(3000, epochs=300))
+    assert 5e-6 <= p.te <= 3e-5  # between 5 µs and half the upper end, not 10⁻¹¹ s
+    assert p.fit_low <= p.fit_seconds <= p.fit_high
