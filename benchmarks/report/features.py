@@ -38,7 +38,7 @@ def section(run: Run) -> Section | None:
         by.setdefault(f.backend, {})[f.d] = f
     top = ds[-1]
     kind = {b: next(iter(f.values())).kind for b, f in by.items()}
-    order = sorted(by, key=lambda b: (kind[b] != "per-pass", by[b][top].per_epoch if top in by[b] else INF))
+    order = sorted(by, key=lambda b: (kind[b] != "per-pass", _te(by[b].get(top)).sort or INF))
     head = ("backend", *(f"tₑ at d = {d}" for d in ds), f"× from d = {ds[0]} to {top}")
     rows = tuple((_name(by[b]), *(_te(by[b].get(d)) for d in ds), _growth(by[b], ds[0], top)) for b in order)
     intro = Paragraph(
@@ -76,4 +76,4 @@ def _growth(fits: dict[int, Fit], low: int, high: int) -> Cell:
     if a is None or b is None or not (a.te.resolved and b.te.resolved):
         return cell("-", INF)
     q = b.te.value / a.te.value
-    return cell(f"×{q:.3g}", q)
+    return cell(f"×{q:.3g}" if q < 1000 else f"×{q:,.0f}", q)
