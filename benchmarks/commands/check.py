@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import impls
-from benchmarks.core import oracle, problems
+from benchmarks.core import memory, oracle, problems
 from benchmarks.core.files import UsageError
 from benchmarks.core.problems import Case
 from impls import PluginError
@@ -148,6 +148,8 @@ def select_cases(args: argparse.Namespace) -> list[Case]:
 
 def main(args: argparse.Namespace) -> int:
     """Check every selected backend; exit 1 if one exceeds the tolerance."""
+    if args.data is not None:
+        fits_in_memory(args.data, args.backends)
     cases = select_cases(args)  # before _select, which imports every framework
     names, skipped = _select(args.backends)
     judge = Judge(cases)
@@ -172,6 +174,19 @@ def main(args: argparse.Namespace) -> int:
     else:
         _print(report)
     return 0 if report["ok"] else 1
+
+
+def fits_in_memory(path: str, spec: str, free: memory.Available | None = None) -> None:
+    """UsageError when checking ``path`` cannot fit in memory here, told from the file's header."""
+    found = problems.shape(path)
+    if found is None:
+        return  # load says what is wrong with the file
+    n, d, text = found
+    names = impls.backend_names() if spec.strip().lower() == "all" else spec.split(",")
+    # The data as floats, a copy for the optimum's solve, the oracle's |x| and products, the scales;
+    # a CSV first as Python strings and floats, ~64 bytes a value.
+    need = memory.together([s.strip() for s in names], n, d, copies=4 + (8 if text else 0))
+    memory.require(need.total, f"gdbench check --data {path} (N = {n:,}, d = {d})", free)
 
 
 def _select(spec: str) -> tuple[list[str], list[tuple[str, str]]]:

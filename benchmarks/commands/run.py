@@ -24,7 +24,9 @@ import numpy as np
 
 import impls
 from benchmarks.commands import _progress as progress
+from benchmarks.core import memory
 from benchmarks.core.files import UsageError, atomic_write_json
+from benchmarks.core.fmt import fmt_n
 from benchmarks.core.paths import results_dir, rule
 from benchmarks.core.sweep import parse_size
 from benchmarks.core.verdict import REFERENCE, TOLERANCE, Outcome, judge, optimum, table, vec, verdict
@@ -77,6 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Train every selected backend, print the table and verdict, write run.json and figures."""
+    fits_in_memory(args)  # before the data exist: a job too big is refused, not killed
     x, y, w_true = _data(args)
     try:
         cfg = TrainConfig(
@@ -114,6 +117,19 @@ def main(args: argparse.Namespace) -> int:
         print(f"gdbench: error: could not save the results in {args.out}: {why}", file=sys.stderr)
         return 2
     return status
+
+
+def fits_in_memory(args: argparse.Namespace, free: memory.Available | None = None) -> None:
+    """UsageError, naming what the run needs and what is available, when it cannot fit here."""
+    d = args.features if args.features is not None else len(args.w)
+    spec = args.backends.strip().lower()
+    names = impls.backend_names() if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    if args.workers is not None:  # the data-parallel backends with their worker count, as bench names them
+        names = [f"{n}-{args.workers}" if n in BACKEND_OPTIONS["workers"] else n for n in names]
+    # The history is kept for every backend, and the optimum is a least-squares solve on a copy.
+    need = memory.together(names, args.size, d, args.dtype, args.epochs, history=True, copies=1, generate=True)
+    what = f"gdbench run at N = {fmt_n(args.size)}, d = {d} ({len(names)} backend(s), {args.dtype})"
+    memory.require(need.total, what, free)
 
 
 def placement(backends: list[tuple[str, Backend]], device: str) -> str:

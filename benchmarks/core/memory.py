@@ -22,6 +22,7 @@ never below a measured peak and, where a peak is large enough to matter, within 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,15 +36,24 @@ MARGIN = 2.5  # the predicted fit part stays within this factor of a measured pe
 MOMENTS_BLOCK = 1 << 14  # rows numpy-moments factors at a time (impls/numpy_moments.py BLOCK)
 HISTORY_ROW = 256  # bytes per epoch of history beyond its 8·d of w: Python floats, list slots, arrays
 GRAPH_LINK = 1024  # bytes per epoch of torch-autograd's chain: a SubBackward and a MulBackward node
+# glibc serves a block below this from its heap once a freed one raised the mmap threshold, and the
+# heap keeps what it grew to while small objects pin its top. So a fresh process's first fits of
+# torch or JAX hold ~20 N-vectors of that size, and torch-autograd's, whose graph adds small nodes
+# every epoch, ~1.5 more per epoch (measured here, docs/measurement.md#memory); above it, not.
+MMAP_MAX = 32 * MIB
+GRAPH_HEAP = 1.5  # N-vectors per epoch torch-autograd's first fit keeps when they are below MMAP_MAX
 
 
 @dataclass(frozen=True)
 class Spec:
     """What one backend allocates, in units of the job's arrays."""
 
+    framework: str  # what a process that runs it has loaded
     base: int  # bytes of a process with the framework loaded and a small fit done
     copies: float  # copies of x and y (N·(d + 1) values of the working dtype) at prepare's peak
     vectors: float  # N-vectors of the working dtype a fit allocates above the prepared state
+    heap: float = 0.0  # N-vectors a fresh process holds instead when they are below MMAP_MAX (below)
+    shares: bool = False  # float64 data on the CPU are used as they are, not copied (as_tensor, require)
     graph: bool = False  # torch-autograd: the graph grows by a link per epoch
     moments: bool = False  # numpy-moments: a blocked QR instead of per-epoch temporaries
 
@@ -52,21 +62,24 @@ class Spec:
 # up; copies and vectors read from each backend's _prepare and step, and checked against the
 # reference run's peaks (vectors at N = 10⁷, where a vector is 40-80 MB and nothing else shows).
 NUMPY_BASE, TORCH_BASE, JAX_BASE = 64 * MIB, 320 * MIB, 320 * MIB
+# copies: numpy's astype; jax's astype (device_put takes it as is on the CPU); jax-sharded's pad too;
+# torch-ddp's parent cast and its workers' shards. vectors: x·w + b - y (numpy elides one temporary);
+# torch's x@w, +b, -y, **2, saved r and its gradient; MSELoss's fused backward; XLA's residual.
 SPECS: dict[str, Spec] = {
-    "numpy-closed": Spec(NUMPY_BASE, 1, 2),  # astype copy; x·w + b - y (numpy elides one temporary)
-    "numpy-buffered": Spec(NUMPY_BASE, 1.5, 0.5),  # astype copy and its residual buffer r
-    "numpy-moments": Spec(NUMPY_BASE, 1, 0, moments=True),  # astype copy; the pass is blocked
-    "numba-fused": Spec(192 * MIB, 1, 0.5),  # np.require copies to the dtype; per-thread sums only
-    "torch-nograd": Spec(TORCH_BASE, 1, 6),  # x@w, +b, -y, **2, saved r, its gradient
-    "torch-autograd": Spec(TORCH_BASE, 1, 6, graph=True),
-    "torch-optim": Spec(TORCH_BASE, 1, 3),  # nn.Linear's output, MSELoss's fused backward
-    "torch-compile": Spec(512 * MIB, 1, 1),  # inductor's fused kernel; its compiler loaded
-    "jax-grad": Spec(JAX_BASE, 2, 2),  # astype, then device_put's own buffer; XLA's residual
-    "jax-fused": Spec(JAX_BASE, 2, 2),
-    "jax-sharded": Spec(JAX_BASE, 3, 2),  # pad, astype, device_put, plus the mask vector
-    "torch-ddp": Spec(TORCH_BASE, 2, 3),  # the parent's cast and the workers' shards
+    "numpy-closed": Spec("numpy", NUMPY_BASE, 1, 2),
+    "numpy-buffered": Spec("numpy", NUMPY_BASE, 1.5, 0.5),  # and its residual buffer r
+    "numpy-moments": Spec("numpy", NUMPY_BASE, 1, 0, moments=True),
+    "numba-fused": Spec("numba", 192 * MIB, 1, 0.5, shares=True),
+    "torch-nograd": Spec("torch", TORCH_BASE, 1, 6, heap=24, shares=True),
+    "torch-autograd": Spec("torch", TORCH_BASE, 1, 6, heap=24, shares=True, graph=True),
+    "torch-optim": Spec("torch", TORCH_BASE, 1, 4, heap=24, shares=True),
+    "torch-compile": Spec("torch-compile", 512 * MIB, 1, 1, heap=12, shares=True),
+    "jax-grad": Spec("jax", JAX_BASE, 1, 2, heap=12),
+    "jax-fused": Spec("jax", JAX_BASE, 1, 2, heap=12),
+    "jax-sharded": Spec("jax", JAX_BASE, 2, 2, heap=12),
+    "torch-ddp": Spec("torch", TORCH_BASE, 2, 3, heap=24),
 }
-PLUGIN = Spec(NUMPY_BASE, 1, 3)  # a user's backend: a cast copy and a few N-vector temporaries
+PLUGIN = Spec("numpy", NUMPY_BASE, 1, 3)  # a user's backend: a cast copy and a few N-vector temporaries
 
 
 @dataclass(frozen=True)
@@ -108,21 +121,54 @@ def predict(
     parts = workers or parts
     item = np.dtype(dtype).itemsize
     values = n * (d + 1)
-    fit = int(s.vectors * n * item)
+    vector = n * item
+    small = vector < MMAP_MAX
+    fit = int(max(s.vectors, s.heap if small else 0) * vector)
     if s.moments:  # the stacked block, LAPACK's copy of it, and the d × d factors
         rows = min(n, MOMENTS_BLOCK) + min(n, d + 1) + 1
         fit = 2 * rows * (d + 1) * 8 + 3 * (d + 1) ** 2 * 8
     if history:  # run_epochs' lists, then FitResult's float64 arrays (or a fused loop's buffers)
         fit += epochs * (2 * 8 * d + HISTORY_ROW)
     if s.graph:
-        fit += epochs * (GRAPH_LINK + 2 * d * item)
+        fit += epochs * (GRAPH_LINK + 2 * d * item + (int(GRAPH_HEAP * vector) if small else 0))
     workers_base = s.base * (parts - 1) if backend.startswith("torch-ddp") else 0
-    return Need(s.base + workers_base, values * 8, int(s.copies * values * item), fit)
+    copies = 0 if s.shares and dtype == "float64" else s.copies
+    return Need(s.base + workers_base, values * 8, int(copies * values * item), fit)
 
 
 def peak_bytes(backend: str, n: int, d: int = 1, dtype: str = "float64", **job: int | bool) -> int:
     """Bytes at the peak of one fit of ``backend``: the sum of ``predict``'s parts."""
     return predict(backend, n, d, dtype, **job).total  # type: ignore[arg-type]
+
+
+def together(
+    backends: Sequence[str],
+    n: int,
+    d: int = 1,
+    dtype: str = "float64",
+    epochs: int = 0,
+    history: bool = False,
+    copies: float = 0.0,
+    generate: bool = False,
+) -> Need:
+    """One process fitting each backend in turn on the same data, as ``run`` and ``check`` do.
+
+    Every framework stays loaded, every fit's history is kept (as float64 arrays) until the end,
+    and the largest backend's copies and temporaries come on top; ``copies``: the command's own
+    float64 copies of the data (a least-squares solve, the oracle's products); ``generate``: the
+    data are drawn in this process (``impls.make_linear``: three N-vectors beside x while y forms).
+    """
+    needs = [predict(b, n, d, dtype, epochs, history) for b in backends] or [predict("numpy-closed", n, d)]
+    bases: dict[str, int] = {}  # per framework loaded, the largest (torch-ddp's workers load it again)
+    for b, need in zip(backends, needs, strict=False):
+        bases[spec(b)[0].framework] = max(bases.get(spec(b)[0].framework, 0), need.base)
+    base = NUMPY_BASE + sum(b - NUMPY_BASE for b in bases.values())
+    kept = len(needs) * epochs * (d + 2) * 8 if history else 0
+    own = max(need.prepared + need.fit for need in needs)
+    if generate:  # before any fit, so it is the peak only when it is larger
+        own = max(own, 3 * n * 8)
+    values = n * (d + 1)
+    return Need(base, values * 8, int(copies * values * 8) + kept, own)
 
 
 @dataclass(frozen=True)

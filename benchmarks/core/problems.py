@@ -121,6 +121,47 @@ def from_file(path: str) -> list[Case]:
     return [zero, *around("data", name, x, y, scale, 0)]
 
 
+def shape(path: str) -> tuple[int, int, bool] | None:
+    """(N, d, is CSV) of a data file read from its headers alone, so its size is known before loading.
+
+    A CSV's rows are estimated from its size and its first line. None when the file cannot tell
+    (unknown format, unreadable): then ``load`` says what is wrong.
+    """
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".npy":
+            return _rows_cols(np.load(p, mmap_mode="r").shape) + (False,)
+        if p.suffix.lower() == ".npz":
+            with zipfile.ZipFile(p) as z:
+                shapes = {Path(name).stem: _npy_header(z, name) for name in z.namelist()}
+            if "x" in shapes and "y" in shapes:
+                x = shapes["x"]
+                return int(x[0]) if x else 1, int(np.prod(x[1:])) if len(x) > 1 else 1, False
+            return _rows_cols(next(iter(shapes.values()))) + (False,) if len(shapes) == 1 else None
+        if p.suffix.lower() == ".csv":
+            with p.open() as f:
+                first = next((line for line in f if line.strip()), "")
+            columns = len(first.split(","))
+            return max(1, p.stat().st_size // max(1, len(first))), max(1, columns - 1), True
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, StopIteration):
+        return None
+    return None
+
+
+def _npy_header(z: zipfile.ZipFile, name: str) -> tuple[int, ...]:
+    """The shape in an .npz member's header."""
+    with z.open(name) as f:
+        version = np.lib.format.read_magic(f)
+        return tuple(np.lib.format._read_array_header(f, version)[0])  # type: ignore[attr-defined]
+
+
+def _rows_cols(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(N, d) of one array holding x's columns and y as its last."""
+    if len(shape) != 2 or shape[1] < 2:
+        raise ValueError("not x and y in columns")
+    return int(shape[0]), int(shape[1]) - 1
+
+
 def load(path: str) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) from a .npy, .npz or .csv file (DATA_FORMATS); UsageError in one line if unusable."""
     p = Path(path)

@@ -41,7 +41,8 @@ def test_the_fit_part_is_never_below_a_peak_the_reference_run_measured():
 
 
 def test_the_fit_part_is_within_the_stated_margin_of_every_large_measured_peak():
-    big = [r for r in _measured() if r[6] >= 32 * MIB]
+    """Where N-vectors are above glibc's heap blocks, so a fresh process and the suite's agree."""
+    big = [r for r in _measured() if r[6] >= 32 * MIB and r[1] * int(r[3][-2:]) // 8 >= memory.MMAP_MAX]
     assert big
     over = [r for r in big if _fit_part(*r[:6]) > memory.MARGIN * r[6] + SLACK]
     assert not over, over
@@ -67,6 +68,8 @@ def test_history_and_torch_autograds_graph_grow_with_the_epochs():
     graph = memory.predict("torch-autograd", 100, 1, epochs=10**6, history=False)
     assert hist.fit - plain.fit >= 10**6 * 24  # a loss, w and b per epoch at least
     assert graph.fit - plain.fit >= 10**6 * 64  # an autograd node per epoch at least
+    heap = memory.predict("torch-autograd", 10**6, 1, epochs=300).fit  # measured 3.4 GB in a fresh process
+    assert heap >= 300 * 10**6 * 8
 
 
 @pytest.mark.parametrize("name", ["torch-ddp-2", "jax-sharded-2", "torch-ddp"])
