@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import impls
-from benchmarks.core import sweep
+from benchmarks.core import memory, sweep
 from benchmarks.core.files import UsageError, atomic_write_json
+from benchmarks.core.fmt import fmt_n
 from benchmarks.core.paths import machine_id, next_number, results_dir, rule, run_name
 from benchmarks.suite.machine import Busy
 from impls import plugins
@@ -143,6 +144,7 @@ def pytest_args(args: argparse.Namespace, json_path: Path) -> list[str]:
     if startup is not None and startup < 0:
         raise UsageError(f"--startup must be a number of processes >= 0, got {startup}")
     check_cases(backends, sweep.grid_shapes(sizes, features, args.quick))
+    fits_in_memory(backends, sweep.grid_shapes(sizes, features, args.quick), dtypes or list(impls.DTYPES))
     if "cuda" in devices:
         check_cuda(backends)
     cmd = [
@@ -198,6 +200,32 @@ def check_cases(backends: list[str], shapes: list[tuple[int, int]]) -> None:
     wide = ", ".join(f"N = {sweep.size_label(n)} d = {d}" for n, d in shapes if d > 1)
     picked = " and ".join(p for p in (one and f"N = {one}", wide) if p)
     raise UsageError(f"no case to run at {picked}: {'; '.join(where)} (choose --sizes among those)")
+
+
+def fits_in_memory(
+    backends: list[str],
+    shapes: list[tuple[int, int]],
+    dtypes: list[str],
+    free: memory.Available | None = None,
+) -> None:
+    """UsageError, naming need and available, when the suite's largest case cannot fit here.
+
+    The suite keeps every (N, d)'s data, and prepares a case at each epoch count at once: its
+    copies of the data times the counts, and one fit's temporaries on top.
+    """
+    names = sweep.expand(backends or impls.backend_names())
+    base = memory.together(names, 1).base
+    data = sum(n * (d + 1) * 8 for n, d in shapes)
+    worst, where = 0, ""
+    for n, d in shapes:
+        counts = sweep.epoch_counts(n, d)
+        for dtype in dtypes:
+            for name in (v for v in names if sweep.spec(v).runs_at(n, d)):
+                p = memory.predict(name, n, d, dtype, epochs=max(counts), history=d == 1)
+                if len(counts) * p.prepared + p.fit > worst:
+                    worst, where = len(counts) * p.prepared + p.fit, f"N = {fmt_n(n)}, d = {d}, {dtype}"
+    hint = "choose smaller --sizes or --features"
+    memory.require(base + data + worst, f"gdbench bench (its largest case: {where})", free, hint)
 
 
 def check_cuda(backends: list[str]) -> None:

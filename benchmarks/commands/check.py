@@ -186,7 +186,7 @@ def fits_in_memory(path: str, spec: str, free: memory.Available | None = None) -
     # The data as floats, a copy for the optimum's solve, the oracle's |x| and products, the scales;
     # a CSV first as Python strings and floats, ~64 bytes a value.
     need = memory.together([s.strip() for s in names], n, d, copies=4 + (8 if text else 0))
-    memory.require(need.total, f"gdbench check --data {path} (N = {n:,}, d = {d})", free)
+    memory.require(need.total, f"gdbench check --data {path} (N = {n:,}, d = {d})", free, "")
 
 
 def _select(spec: str) -> tuple[list[str], list[tuple[str, str]]]:

@@ -127,7 +127,7 @@ def fits_in_memory(args: argparse.Namespace, free: memory.Available | None = Non
     if args.workers is not None:  # the data-parallel backends with their worker count, as bench names them
         names = [f"{n}-{args.workers}" if n in BACKEND_OPTIONS["workers"] else n for n in names]
     # The history is kept for every backend, and the optimum is a least-squares solve on a copy.
-    need = memory.together(names, args.size, d, args.dtype, args.epochs, history=True, copies=1, generate=True)
+    need = memory.together(names, args.size, d, args.dtype, args.epochs, True, copies=1, generate=True)
     what = f"gdbench run at N = {fmt_n(args.size)}, d = {d} ({len(names)} backend(s), {args.dtype})"
     memory.require(need.total, what, free)
 

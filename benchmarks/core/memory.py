@@ -238,8 +238,10 @@ def shortfall(need: int, free: Available | None) -> str | None:
     return f"needs about {fmt_bytes(need)} of memory; {fmt_bytes(free.bytes)} is available ({free.source})"
 
 
-def require(need: int, what: str, free: Available | None = None) -> None:
+def require(
+    need: int, what: str, free: Available | None = None, hint: str = "use a smaller --size or fewer features"
+) -> None:
     """UsageError, one line naming need and available, when ``what`` cannot fit; ``free`` defaults to now."""
     why = shortfall(need, free if free is not None else available())
     if why is not None:
-        raise UsageError(f"{what} {why}; use a smaller --size (or fewer features)")
+        raise UsageError(f"{what} {why}" + (f"; {hint}" if hint else ""))

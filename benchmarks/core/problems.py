@@ -130,29 +130,30 @@ def shape(path: str) -> tuple[int, int, bool] | None:
     p = Path(path)
     try:
         if p.suffix.lower() == ".npy":
-            return _rows_cols(np.load(p, mmap_mode="r").shape) + (False,)
+            return (*_rows_cols(np.load(p, mmap_mode="r").shape), False)
         if p.suffix.lower() == ".npz":
             with zipfile.ZipFile(p) as z:
                 shapes = {Path(name).stem: _npy_header(z, name) for name in z.namelist()}
             if "x" in shapes and "y" in shapes:
                 x = shapes["x"]
                 return int(x[0]) if x else 1, int(np.prod(x[1:])) if len(x) > 1 else 1, False
-            return _rows_cols(next(iter(shapes.values()))) + (False,) if len(shapes) == 1 else None
+            return (*_rows_cols(next(iter(shapes.values()))), False) if len(shapes) == 1 else None
         if p.suffix.lower() == ".csv":
             with p.open() as f:
                 first = next((line for line in f if line.strip()), "")
             columns = len(first.split(","))
             return max(1, p.stat().st_size // max(1, len(first))), max(1, columns - 1), True
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, StopIteration):
-        return None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, StopIteration, KeyError):
+        return None  # load says what is wrong with it
     return None
 
 
 def _npy_header(z: zipfile.ZipFile, name: str) -> tuple[int, ...]:
     """The shape in an .npz member's header."""
     with z.open(name) as f:
-        version = np.lib.format.read_magic(f)
-        return tuple(np.lib.format._read_array_header(f, version)[0])  # type: ignore[attr-defined]
+        fmt = np.lib.format
+        read = fmt.read_array_header_1_0 if fmt.read_magic(f) == (1, 0) else fmt.read_array_header_2_0
+        return tuple(read(f)[0])
 
 
 def _rows_cols(shape: tuple[int, ...]) -> tuple[int, int]:
