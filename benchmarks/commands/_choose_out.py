@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.core import machines, memory, origin
+from benchmarks.core import machines, memory, origin, stats
 from benchmarks.core.costmodel import FRESH, SUITE, WARM_ONLY, Job, Prediction, candidates
-from benchmarks.core.fmt import aligned, fmt_bytes, fmt_t
+from benchmarks.core.fmt import aligned, fmt_bytes, fmt_t, fmt_t_bound
 from benchmarks.core.results import Run
 
 
@@ -71,7 +71,7 @@ def _table(a: Answer) -> list[str]:
             [
                 name,
                 fmt_t(p.seconds),
-                fmt_t(p.one_time),
+                fmt_t_bound(stats.once(p.one_time)),  # below the clock's resolution: said so
                 fmt_t(a.job.fits * p.fit_seconds),
                 f"{fmt_t(p.low)} – {fmt_t(p.high)}",
                 f"{fmt_t(p.noise_low)} – {fmt_t(p.noise_high)}",

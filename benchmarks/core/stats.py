@@ -11,9 +11,16 @@ rounds into estimates, intervals, rankings and the regression test of ``gdbench 
   Julia's BenchmarkTools judges by the minimum for the same reason). A slow period that hits
   some rounds moves the median, not the minimum, as long as one round escaped it. Medians and
   quartiles are kept beside it, to show the spread.
-- **t₀ and tₑ**: the least-squares line through (E, fastest round at E) over the epoch counts;
-  the largest relative distance of a point from that line (``residual``) is the sanity check: a
+- **t₀ and tₑ**: the least-squares line through (E, fastest round at E) over the epoch counts,
+  constrained to t₀ ≥ 0 and tₑ ≥ 0 (``line``): a time is never negative, and where the
+  unconstrained line would cross zero (noise at N ≥ 10⁶ put t₀ at −149 µs) the best line that
+  does not is taken: through the origin, or flat. Every bootstrap replicate is fitted the same
+  way, and intervals of times end at zero, so nothing downstream sees a negative time; a t₀ or tₑ
+  whose interval reaches zero is unresolved (``Interval.resolved``) and written as its upper end.
+  The largest relative distance of a point from the line (``residual``) is the sanity check: a
   backend whose epochs do not cost the same (the tutorial's growing graph) shows up there.
+- **One-time costs** (a first result less a warm fit) are differences of single timings, so
+  below ``TICK`` they are not told from nothing: ``once`` makes them intervals that say so.
 - **Intervals**: a bootstrap over rounds (resample each epoch count's rounds with replacement,
   take the minima again, refit), seeded so a report is reproducible; the interval is the hull of
   the 95 % percentile and basic intervals (see ``_interval``). A ratio's interval resamples both
@@ -45,6 +52,9 @@ RESOLUTION = 0.05  # differences below 5 % are not claimed (see the module docst
 # resolves (a nanosecond tick on a fit of a millisecond is 1e-6).
 PRECISION = 1e-9
 ALPHA = 0.01  # significance level of compare's Mann–Whitney test
+# What one timed call resolves: two perf_counter reads cost ~0.1 µs and the scheduler's jitter at
+# this scale is microseconds, so a one-time cost (a difference of such timings) below this is none.
+TICK = 1e-6
 
 
 @dataclass(frozen=True)
@@ -96,27 +106,49 @@ UNBOUNDED = Interval(math.inf, 0.0, math.inf)  # a ratio whose numerator or deno
 
 
 def _interval(value: float, boot: np.ndarray) -> Interval:
-    """The hull of the percentile and the basic (reflected) bootstrap intervals.
+    """The hull of the percentile and the basic (reflected) bootstrap intervals, cut at zero.
 
     Resampled minima can only rise, so the percentile interval of a minimum lies wholly above it,
     while the truth lies below (noise only adds time); the basic interval, 2·value - quantiles,
     reflects it to the other side. Their hull covers the truth in 90-99 % of synthetic trials
-    (tests/test_stats.py), where either alone covers 60-90 %.
+    (tests/test_stats.py), where either alone covers 60-90 %. Every quantity here (a time, a
+    ratio of times) is ≥ 0, so cutting the reflected end at zero loses no coverage.
     """
     lo, hi = np.quantile(boot, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
-    low = min(float(lo), 2 * value - float(hi), value)
+    low = max(0.0, min(float(lo), 2 * value - float(hi), value))
     high = max(float(hi), 2 * value - float(lo), value)
     return Interval(float(value), low, high)
 
 
 def line(epochs: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
-    """(t0, te) of the least-squares line through the points (E, t)."""
+    """(t0, te) of the least-squares line through the points (E, t), with t0 ≥ 0 and te ≥ 0."""
     e = np.asarray(epochs, dtype=float)
     t = np.asarray(seconds, dtype=float)
     if len(e) < 2 or np.ptp(e) == 0:
         raise ValueError("a line needs rounds at two or more different epoch counts")
-    te, t0 = np.polyfit(e, t, 1)
-    return float(t0), float(te)
+    t0, te = _nonneg_lines(e, t[None, :])
+    return float(t0[0]), float(te[0])
+
+
+def _nonneg_lines(e: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(t0, te) of the least-squares line of each row of ``t`` against ``e``, both kept ≥ 0.
+
+    Non-negative least squares in two unknowns: the free line where both are ≥ 0; else the better
+    (smaller squared error) of the two lines on the boundary, through the origin (t0 = 0) or flat
+    (te = 0), each with its own parameter cut at zero.
+    """
+    ec = e - e.mean()
+    te = (t - t.mean(axis=1, keepdims=True)) @ ec / (ec @ ec)
+    t0 = t.mean(axis=1) - te * e.mean()
+    origin = np.maximum(t @ e / (e @ e), 0.0)  # t0 = 0
+    flat = np.maximum(t.mean(axis=1), 0.0)  # te = 0
+    sse_origin = ((t - origin[:, None] * e) ** 2).sum(axis=1)
+    sse_flat = ((t - flat[:, None]) ** 2).sum(axis=1)
+    use_origin = sse_origin <= sse_flat
+    free = (t0 >= 0) & (te >= 0)
+    t0_c = np.where(free, t0, np.where(use_origin, 0.0, flat))
+    te_c = np.where(free, te, np.where(use_origin, origin, 0.0))
+    return t0_c, te_c
 
 
 def _boot_minima(rounds: np.ndarray, rng: np.random.Generator, boot: int) -> np.ndarray:
@@ -137,16 +169,19 @@ def fit_cost(rounds: Mapping[int, Sequence[float]], boot: int = BOOT, seed: int 
     residual = max(abs(m - f) / m for m, f in zip(mins, fitted, strict=True)) if min(mins) > 0 else math.inf
     rng = np.random.default_rng(seed)
     boot_mins = np.stack([_boot_minima(a, rng, boot) for a in arrays], axis=1)  # (boot, counts)
-    e = np.asarray(counts, dtype=float)
-    # The least-squares slope and intercept of every replicate at once (same x for all of them).
-    ec = e - e.mean()
-    slopes = (boot_mins - boot_mins.mean(axis=1, keepdims=True)) @ ec / (ec @ ec)
-    intercepts = boot_mins.mean(axis=1) - slopes * e.mean()
+    # Every replicate's line at once, under the same constraint as the point estimate's.
+    intercepts, slopes = _nonneg_lines(np.asarray(counts, dtype=float), boot_mins)
     te_ci = _interval(te, slopes)
     zero = PRECISION * max(mins) / (counts[-1] - counts[0])  # see PRECISION
     return Cost(
         _interval(t0, intercepts), replace(te_ci, zero=zero), residual, intercepts, slopes
     )
+
+
+def once(seconds: float) -> Interval:
+    """A one-time cost measured once (a difference of timings): unresolved below ``TICK``, never < 0."""
+    s = max(0.0, float(seconds))
+    return Interval(s, s, s, zero=TICK)
 
 
 def minimum(rounds: Sequence[float], boot: int = BOOT, seed: int = SEED) -> tuple[Interval, np.ndarray]:

@@ -7,7 +7,7 @@ N·d values, while numpy-moments' epoch is O(d²) whatever N is (its one pass, i
 
 from __future__ import annotations
 
-from benchmarks.core.fmt import fmt_n, fmt_t
+from benchmarks.core.fmt import fmt_n, fmt_t_bound
 from benchmarks.core.ranking import main_dtype
 from benchmarks.core.results import Fit, Run
 from benchmarks.report.sections import Cell, Code, Paragraph, Section, Table, cell, text
@@ -65,9 +65,7 @@ def _te(f: Fit | None) -> Cell:
     """tₑ, or its upper end when the rounds could not tell it from zero."""
     if f is None:
         return cell("-", INF)
-    if not f.te.resolved:
-        return cell(f"≤ {fmt_t(f.te.high)}", f.te.high)
-    return cell(fmt_t(f.te.value), f.te.value)
+    return cell(fmt_t_bound(f.te), f.te.value if f.te.resolved else f.te.high)
 
 
 def _growth(fits: dict[int, Fit], low: int, high: int) -> Cell:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.core.fmt import fmt_n, fmt_t, fmt_t_ci
+from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t, fmt_t_ci
 from benchmarks.core.ranking import MODE_TEXT, floor_ratio
 from benchmarks.core.results import Fit, Run
 from benchmarks.core.stats import Interval
@@ -103,7 +103,7 @@ def hover(run: Run, f: Fit) -> str:
             f"{label(f)} · N = {fmt_n(f.n)}",
             f"tₑ = {fmt_t_ci(f.te)}" + ("" if f.resolved else " — unresolved: drawn at its upper end"),
             f"t₀ = {fmt_t_ci(f.t0)}",
-            f"× floor = {fl.value:.3g} ({fl.low:.3g}–{fl.high:.3g})" if fl else "× floor: not measured",
+            f"× floor = {fmt_ci(fl, '')}" if fl else "× floor: not measured",
             f"first result {fmt_t(f.startup)}",
         ]
     )

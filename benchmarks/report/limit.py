@@ -13,7 +13,7 @@ import statistics
 
 import numpy as np
 
-from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t
+from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_ratio, fmt_t
 from benchmarks.core.ranking import TUTORIAL, fastest, floor_ratio, rank
 from benchmarks.core.results import Run, Trace
 from benchmarks.core.stats import Interval
@@ -43,12 +43,12 @@ BOTTLENECK = {
 
 
 def ratio_cell(r: Interval | None, interval: bool = False) -> Cell:
-    """A ratio to the floor; ``≤ x`` when unresolved (x its upper end: never a negative cost)."""
+    """A ratio to the floor; ``≤ x`` when unresolved, "unresolved (why)" when unbounded (fmt's rule)."""
     if r is None:
         return cell("-")
-    if not r.resolved:
-        return cell(f"≤ {r.high:.3g}", r.high)
-    return cell(fmt_ci(r, "") if interval else f"{r.value:.3g}", r.value)
+    if not r.resolved or not interval:
+        return cell(fmt_ratio(r), r.high if not r.resolved else r.value)
+    return cell(fmt_ci(r, ""), r.value)
 
 
 def section(run: Run) -> Section:

@@ -200,3 +200,46 @@ def test_an_unresolved_time_is_written_as_its_upper_end_never_as_a_negative_time
     assert fmt_t_ci(stats.Interval(-8.0e-5, -1.2e-4, -6.61e-5)) == "≈ 0 (unresolved)"  # never "≤ -66.1 µs"
     resolved = stats.Interval(3.5e-6, 3.4e-6, 3.7e-6)
     assert fmt_t_ci(resolved) == f"{fmt_t(3.5e-6)} ({fmt_t(3.4e-6)}–{fmt_t(3.7e-6)})"
+
+
+# --- no impossible number (fmt's rule)
+
+
+def test_a_line_noise_would_take_below_zero_is_fitted_with_t0_and_te_never_negative():
+    # Rounds whose free line crosses zero: t0 = -1e-4 from noise at the small count.
+    samples = {1: [0.8e-3] * 5, 2: [2.4e-3] * 5, 4: [4.4e-3] * 5}
+    t0_free, te_free = np.polyfit([1, 2, 4], [0.8e-3, 2.4e-3, 4.4e-3], 1)[::-1]
+    assert t0_free < 0
+    cost = stats.fit_cost(samples)
+    assert cost.t0.value == 0.0 and cost.te.value > 0
+    assert cost.t0.low == 0.0 and not cost.t0.resolved
+    assert (cost.boot_t0 >= 0).all() and (cost.boot_te >= 0).all()
+    assert cost.predict(0).low >= 0
+
+
+def test_a_flat_line_gets_te_zero_not_a_negative_slope():
+    t0, te = stats.line([50, 100, 200], [1e-4, 1e-4 - 1e-9, 1e-4 - 2e-9])
+    assert te == 0.0 and t0 == pytest.approx(1e-4 - 1e-9)
+
+
+def test_every_interval_of_a_time_or_ratio_ends_at_zero_or_above():
+    boot = np.array([-3.0, -1.0, 0.5, 1.0] * 25)
+    assert stats._interval(0.1, boot).low == 0.0
+
+
+def test_an_unbounded_ratio_is_written_unresolved_with_its_reason():
+    from benchmarks.core.fmt import fmt_ci, fmt_ratio
+
+    assert fmt_ci(stats.UNBOUNDED) == "unresolved (a cost not told from zero)"
+    assert fmt_ratio(stats.Interval(2.0, 0.0, math.inf), "tₑ not measured") == "unresolved (tₑ not measured)"
+    assert fmt_ratio(stats.Interval(2.0, 0.0, 24.6)) == "≤ 24.6"
+    assert fmt_ratio(stats.Interval(2.0, 1.5, 2.5)) == "2"
+
+
+def test_a_one_time_cost_below_the_clock_is_written_as_such():
+    from benchmarks.core.fmt import fmt_t_bound, fmt_t_ci
+
+    for tiny in (1.21e-9, 0.0, -3e-6):
+        assert fmt_t_bound(stats.once(tiny)) == "< 1 µs (below the clock's resolution)"
+        assert fmt_t_ci(stats.once(tiny)) == "< 1 µs (below the clock's resolution)"
+    assert fmt_t_bound(stats.once(0.59)) == "590 ms"
