@@ -59,12 +59,10 @@ def section(run: Run) -> Section:
         text(strong("Intervals and ties."), f" 95 % bootstrap intervals ({stats.BOOT} resamples of each "
              "count's rounds, seeded). Two backends are told apart only when their tₑ ratio's interval lies "
              f"wholly above 1 + {stats.RESOLUTION:g}; otherwise both are named: a tie."),
-        text(strong("No impossible number."), " t₀ and tₑ are fitted by least squares with both ≥ 0 (where "
-             "noise would take the free line below zero, the better line through the origin or flat), and so "
-             "is every bootstrap replicate; intervals end at zero. A time whose interval reaches zero is "
-             "unresolved and written as its upper end (≤ x); a one-time cost below what one timing resolves "
-             f"({fmt_t(stats.TICK)}) is written as such; a ratio with an unbounded interval is written "
-             "“unresolved” with the reason."),
+        text(strong("No impossible number."), " t₀, tₑ ≥ 0: least squares under that constraint, in "
+             "every bootstrap replicate too; intervals end at 0. A time not told from 0 is written ≤ its "
+             f"upper end, a one-time cost below {fmt_t(stats.TICK)} as below the clock, an unbounded ratio "
+             "“unresolved”."),
         text(strong("Timed region."), " One whole call of the prepared fit, until device work is done; ",
              Code("prepare"), " (validation, copies) and a garbage collection come before, untimed. Groups "
              f"holding more than {fmt_bytes(int(pol['keep_bytes']))} re-prepare on every visit."),
