@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help=f"sizes {','.join(map(sweep.size_label, sweep.QUICK_SIZES))}, float64, few rounds: < 1 min",
+        help=f"sizes {','.join(map(sweep.size_label, sweep.QUICK_SIZES))} (and d = 10 at 1e2), float64, "
+        "few rounds: < 1 min",
     )
     p.add_argument(
         "--backends", default="", help="comma-separated backend names (default: every registered one)"
@@ -52,7 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--features",
         default="",
         help="comma-separated feature counts d; with --sizes, every N at every d (default: 1 with --sizes; "
-        f"else {','.join(map(str, sweep.FEATURES))}, d > 1 where N·d <= {sweep.MAX_ELEMENTS:.0e})",
+        f"else {','.join(map(str, sweep.FEATURES))}, d > 1 where N·d <= "
+        f"{sweep.size_label(sweep.MAX_ELEMENTS)}, in float64 without history unless --dtypes, --modes say)",
     )
     p.add_argument("--dtypes", default="", help="comma-separated dtypes (default: float32,float64)")
     p.add_argument("--modes", default="", help="comma-separated modes: nohist, history (default: both)")
