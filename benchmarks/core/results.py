@@ -103,8 +103,14 @@ class Floor:
     q1: float
     q3: float
     data_bytes: int
-    method: str
+    method: str  # the kernel that read fastest
     boot: np.ndarray  # bootstrap replicates of the minimum
+    kernels: dict[str, float] = field(default_factory=dict)  # each kernel's fastest read, seconds
+
+    @property
+    def bandwidth(self) -> float:
+        """Bytes per second of the fastest read."""
+        return self.data_bytes / self.seconds
 
 
 @dataclass(frozen=True)
@@ -283,8 +289,12 @@ def _add(
         fits[f.key] = f
     elif kind == "floor":
         rounds = [float(v) for smp in e["samples"] for v in smp["seconds"]]
-        best, boot = stats.minimum(rounds)
-        q1, _, q3 = stats.median_quartiles(rounds)
+        best, boot = stats.minimum(rounds)  # the fastest kernel's fastest read
+        by: dict[str, list[float]] = {}
+        for smp in e["samples"]:  # runs before several kernels had one, unnamed: the method
+            by.setdefault(str(smp.get("kernel", e.get("method", ""))), []).extend(map(float, smp["seconds"]))
+        kernels = {k: min(v) for k, v in by.items() if v}
+        q1, _, q3 = stats.median_quartiles(min(by.values(), key=lambda v: min(v, default=math.inf)))
         fl = Floor(
             e["device"],
             e["dtype"],
@@ -295,6 +305,7 @@ def _add(
             int(e["data_bytes"]),
             str(e.get("method", "")),
             boot,
+            kernels,
         )
         floors[(fl.device, fl.dtype, fl.n)] = fl
     elif kind == "trace":

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.core import floors
 from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t, fmt_t_ci
-from benchmarks.core.ranking import MODE_TEXT, floor_ratio
+from benchmarks.core.ranking import MODE_TEXT, fastest, floor_ratio
 from benchmarks.core.results import Fit, Run
 from benchmarks.core.stats import Interval
 
@@ -29,8 +30,10 @@ MARKERS = (
     "triangle-left", "triangle-right", "pentagon",
 )  # fmt: skip
 BLACK = "#000000"
-FLOOR = "memory floor: one read of x and y (fastest round)"
-FLOOR_RATIO = "memory floor (ratio 1)"
+FLOOR = "memory floor: the fastest read of x and y (best kernel, fastest round)"
+FLOOR_RATIO = "memory floor (ratio 1): a read"
+FLOOR_CALL = "floor is a call's overhead here: no limit"
+TOP = 3  # backends in the growth figure: the fastest at the largest N of each panel
 UNRESOLVED = "tₑ unresolved (interval reaches 0): at most, its upper end"
 
 
@@ -163,7 +166,9 @@ def per_epoch(run: Run, device: str) -> FigureSpec:
 
     def floor(dtype: str) -> tuple[Series, ...]:
         fl = sorted((f for f in run.floors if (f.device, f.dtype) == (device, dtype)), key=lambda f: f.n)
-        hover = tuple(f"{FLOOR}\nN = {fmt_n(f.n)}: {fmt_t(f.seconds)}" for f in fl)
+        hover = tuple(
+            f"{FLOOR}\nN = {fmt_n(f.n)}: {fmt_t(f.seconds)}, {f.bandwidth / 1e9:.3g} GB/s\n{f.method}" for f in fl
+        )
         x, y = tuple(float(f.n) for f in fl), tuple(f.seconds for f in fl)
         return (Series(FLOOR, x, y, BLACK, dash="dash", width=2.4, hover=hover),) if fl else ()
 
@@ -173,21 +178,41 @@ def per_epoch(run: Run, device: str) -> FigureSpec:
 
 
 def to_floor(run: Run, device: str) -> FigureSpec:
-    """tₑ ÷ one read of x and y against N: 1 is the memory floor."""
+    """tₑ ÷ the memory floor against N for the fastest three backends: 1 is the floor.
+
+    High at small N, where an epoch is its calls (dispatch-bound); falling towards 1 as the read
+    takes over (bandwidth-bound). The line at 1 is dashed where the floor is a read, dotted where
+    it is a call's overhead and no limit (``benchmarks/core/floors.py``).
+    """
+    top: dict[tuple[str, str], set[str]] = {}
+    for mode in ("nohist", "history"):
+        for dtype in run.values("dtype"):
+            sizes = [n for n in run.values("n") if fastest(run, device, dtype, n, mode)]
+            if sizes:
+                top[(dtype, mode)] = {f.backend for f in fastest(run, device, dtype, sizes[-1], mode)[:TOP]}
 
     def series(fits: list[Fit]) -> Series | None:
+        if not fits or fits[0].backend not in top.get((fits[0].dtype, fits[0].mode), set()):
+            return None
         pts = [(f, q) for f in fits if (q := floor_ratio(run, f)) is not None]
         return _backend_series(run, [f for f, _ in pts], [q for _, q in pts]) if pts else None
 
     def floor(dtype: str) -> tuple[Series, ...]:
-        measured = [f.n for f in run.floors if (f.device, f.dtype) == (device, dtype)]
-        if not measured:
-            return ()
-        ends = (float(min(measured)), float(max(measured)))
-        return (Series(FLOOR_RATIO, ends, (1.0, 1.0), BLACK, dash="dash", width=2.0),)
+        fl = sorted((f for f in run.floors if (f.device, f.dtype) == (device, dtype)), key=lambda f: f.n)
+        reads = [float(f.n) for f in fl if floors.is_read(run, f)]
+        calls = [float(f.n) for f in fl if not floors.is_read(run, f)]
+        if calls and reads:
+            calls.append(reads[0])  # the two lines meet
+        out = []
+        if calls:
+            out.append(Series(FLOOR_CALL, tuple(calls), (1.0,) * len(calls), BLACK, dash="dot", width=2.0))
+        if reads:
+            out.append(Series(FLOOR_RATIO, tuple(reads), (1.0,) * len(reads), BLACK, dash="dash", width=2.0))
+        return tuple(out)
 
-    panels = _grid(run, device, "floor", "tₑ ÷ one read of x, y", series, floor)
-    title, caption = "Distance from the memory floor", "dispatch-bound where high, bandwidth-bound near 1"
+    panels = _grid(run, device, "floor", "tₑ ÷ the floor (fastest read of x, y)", series, floor)
+    title = f"Growth: the fastest {TOP} backends against the memory floor"
+    caption = "dispatch-bound where high, bandwidth-bound near 1; bars: 95 % intervals"
     return FigureSpec(f"ratio_to_floor_{device}", title, caption, panels, columns=len(run.values("dtype")))
 
 

@@ -28,10 +28,10 @@ import pytest  # noqa: E402
 import impls  # noqa: E402
 from benchmarks.core import sweep  # noqa: E402
 from benchmarks.core.machines import this_machine  # noqa: E402
-from benchmarks.suite import protocol, startup  # noqa: E402
+from benchmarks.suite import floor, protocol, startup  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
-from benchmarks.suite.runners import CaseRunner, FloorRunner  # noqa: E402
+from benchmarks.suite.runners import CaseRunner  # noqa: E402
 from impls import plugins  # noqa: E402
 
 
@@ -233,7 +233,7 @@ def _groups(g: dict[str, Any]) -> list[protocol.Group]:
                     continue
                 fl = None
                 if d == 1:
-                    fl = FloorRunner(n, dtype, device, sweep.floor_iterations(n), ZERO, visit_s)
+                    fl = floor.FloorRunner(n, dtype, device, sweep.floor_iterations(n), ZERO, visit_s)
                 # Each prepared fit may hold a copy of x and y (and a cast): keep them only if that fits.
                 each = FitCase("", n, dtype, device, "", counts, d).data_bytes
                 held = 2 * each * len(counts) * len(runners)

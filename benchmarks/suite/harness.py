@@ -97,6 +97,11 @@ def data(n: int, d: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return impls.make_linear(w=w, b=0.5, size=n, noise=0.01, seed=SEED)
 
 
+def data_bytes(n: int, dtype: str) -> int:
+    """Bytes of x and y together: what one read moves."""
+    return 2 * n * np.dtype(dtype).itemsize
+
+
 @cache
 def built(name: str) -> tuple[Any, str | None]:
     """(backend, None), or (None, why it cannot be built here); built once per session."""

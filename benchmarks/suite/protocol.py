@@ -29,7 +29,7 @@ from benchmarks.core.sweep import Policy, size_label
 
 
 class Runner(Protocol):
-    """What the scheduler needs of a case or a floor (runners.CaseRunner, runners.FloorRunner)."""
+    """What the scheduler needs of a case or a floor (runners.CaseRunner, floor.FloorRunner)."""
 
     label: str
     error: str | None

@@ -4,7 +4,7 @@ A ``CaseRunner`` holds one case (backend x N x d x dtype x device x mode) at eac
 prepare (validation, host-to-device copies) -> one untimed first call per count (compile,
 first-call cost, timed apart) -> check against the exact float64 iterate -> rounds, each one
 whole fit, asked for by the scheduler (``protocol.py``) in whatever order spreads them over time.
-A ``FloorRunner`` does the same for the memory floor. ``record`` hands the rounds to
+``floor.FloorRunner`` does the same for the memory floor. ``record`` hands the rounds to
 pytest-benchmark, so its JSON stays the storage. Its order of events is tested with a spy
 (tests/suite/test_bench.py).
 """
@@ -22,9 +22,8 @@ import numpy as np
 
 import impls
 from benchmarks.core import stats
-from benchmarks.core.sweep import CHECK_TOL, size_label, spec
-from benchmarks.suite import floor
-from benchmarks.suite.harness import Bench, CheckFailed, FitCase, check, data, device_sync, reference
+from benchmarks.core.sweep import CHECK_TOL, spec
+from benchmarks.suite.harness import Bench, CheckFailed, FitCase, check, device_sync, reference
 from benchmarks.suite.memory import Probe, probe_for
 from impls import FitResult
 
@@ -254,73 +253,6 @@ class CaseRunner:
         if self.comm and len(self.comm) == len(top.seconds):  # compute = the rest of the loop's time
             out["allreduce_per_epoch_median_s"] = stats.median_quartiles(self.comm)[1]
         return out
-
-
-class FloorRunner:
-    """The memory floor at (N, dtype, device): one read of x and y, timed a round at a time."""
-
-    def __init__(
-        self, n: int, dtype: str, device: str, iterations: int, zero: float, visit_s: float = 0.0
-    ) -> None:
-        self.n, self.dtype, self.device, self.iterations, self.zero = n, dtype, device, iterations, zero
-        self.visit_s = visit_s
-        self.label = f"floor {device} {dtype} N={size_label(n)}"
-        self._read: Callable[[], object] | None = None
-        self.rounds = Rounds(1)
-        self.error: str | None = None
-
-    @property
-    def prepared(self) -> bool:
-        """Whether the data are cast and placed."""
-        return self._read is not None
-
-    def release(self) -> None:
-        """Drop the cast copies of the data."""
-        self._read = None
-
-    def visit(self, order: list[int], pass_index: int) -> None:
-        """One round: ``iterations`` reads, timed together, recorded per read."""
-        if self._read is None:
-            x, y = data(self.n)
-            self._read = floor.reader(x, y, self.dtype, self.device)  # the cast and any copy: not timed
-            self._read()
-        read = self._read
-        so_far = min(self.rounds.seconds) * self.iterations if self.rounds.seconds else float("inf")
-        for _ in range(repeats(self.visit_s, so_far)):
-            start = time.perf_counter()
-            for _ in range(self.iterations):
-                read()
-            seconds = (time.perf_counter() - start) / self.iterations
-            self.rounds.add(seconds, seconds, start - self.zero, pass_index)
-
-    def finish(self) -> None:
-        """Nothing to check: numpy.dot is the reference."""
-
-    def n_rounds(self) -> int:
-        """Rounds so far."""
-        return len(self.rounds.seconds)
-
-    def precision(self) -> float:
-        """Relative width of the minimum's interval."""
-        if self.n_rounds() < 2:
-            return float("inf")
-        return stats.minimum(self.rounds.seconds)[0].rel_width()
-
-    def info(self) -> dict[str, Any]:
-        """Everything pytest-benchmark's extra_info keeps for this floor."""
-        best = stats.minimum(self.rounds.seconds)[0]
-        return {
-            "kind": "floor",
-            "n": self.n,
-            "dtype": self.dtype,
-            "device": self.device,
-            "method": floor.METHOD[self.device],
-            "data_bytes": floor.data_bytes(self.n, self.dtype),
-            "iterations": self.iterations,
-            "estimator": "min",
-            "floor_s": best.as_list(),
-            "samples": [self.rounds.as_json()],
-        }
 
 
 MAX_REPEATS = 8  # rounds per count in one visit: the rest of a case's rounds come from other passes

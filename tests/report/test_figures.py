@@ -7,6 +7,7 @@ import json
 from matplotlib.figure import Figure
 
 from benchmarks.core import stats
+from benchmarks.core.ranking import fastest
 from benchmarks.core.results import load
 from benchmarks.report import figures, interactive, limit, png
 from benchmarks.report.sections import plain
@@ -76,9 +77,22 @@ def test_every_view_has_its_panel_and_every_backend_its_colour_everywhere():
         assert {(p.labels["dtype"], p.labels["mode"]) for p in spec.panels} == views
         assert len({p.name for p in spec.panels}) == len(views) and spec.columns == len(run.values("dtype"))
     colour = {s.label: s.colour for spec in (te, floor) for p in spec.panels for s in p.series}
-    assert colour[figures.FLOOR] == colour[figures.FLOOR_RATIO] == figures.BLACK
-    backends = [label for label in colour if label not in (figures.FLOOR, figures.FLOOR_RATIO)]
+    lines = (figures.FLOOR, figures.FLOOR_RATIO, figures.FLOOR_CALL)
+    assert {colour[line] for line in lines if line in colour} == {figures.BLACK} and figures.FLOOR in colour
+    backends = [label for label in colour if label not in lines]
     assert len({colour[b] for b in backends}) == len(backends) == len(run.backends())
+
+
+def test_the_growth_figure_draws_the_fastest_three_at_the_largest_n_with_intervals():
+    run = load([FIXTURE])
+    for panel in figures.to_floor(run, "cpu").panels:
+        labels = panel.labels
+        top = fastest(run, "cpu", labels["dtype"], max(run.values("n")), labels["mode"])[: figures.TOP]
+        drawn = [s for s in panel.series if s.colour != figures.BLACK]
+        assert [s.label for s in drawn] == [b for b in run.backends() if b in {f.backend for f in top}]
+        assert all(s.low and s.high for s in drawn)  # the ratio's interval per point
+        call = [s for s in panel.series if s.label == figures.FLOOR_CALL]
+        assert call and call[0].dash == "dot" and call[0].x[0] == 100  # N = 10²: a call, not a read
 
 
 def test_the_epoch_trace_draws_raw_epochs_faint_under_their_rolling_median():
