@@ -167,7 +167,8 @@ def per_epoch(run: Run, device: str) -> FigureSpec:
     def floor(dtype: str) -> tuple[Series, ...]:
         fl = sorted((f for f in run.floors if (f.device, f.dtype) == (device, dtype)), key=lambda f: f.n)
         hover = tuple(
-            f"{FLOOR}\nN = {fmt_n(f.n)}: {fmt_t(f.seconds)}, {f.bandwidth / 1e9:.3g} GB/s\n{f.method}" for f in fl
+            f"{FLOOR}\nN = {fmt_n(f.n)}: {fmt_t(f.seconds)}, {f.bandwidth / 1e9:.3g} GB/s\n{f.method}"
+            for f in fl
         )
         x, y = tuple(float(f.n) for f in fl), tuple(f.seconds for f in fl)
         return (Series(FLOOR, x, y, BLACK, dash="dash", width=2.4, hover=hover),) if fl else ()

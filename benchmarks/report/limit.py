@@ -60,8 +60,8 @@ def section(run: Run) -> Section:
     blocks: list[Block] = [
         Paragraph(
             text(
-                "The fastest per-pass tₑ (no history) ÷ the memory floor, with its 95 % interval. The floor: ",
-                "the fastest read of x and y here, best of ",
+                "The fastest per-pass tₑ (no history) ÷ the memory floor, with its 95 % interval. ",
+                "The floor: the fastest read of x and y here, best of ",
                 *[text(Code(k), ", " if i < len(kernels) - 1 else "") for i, k in enumerate(kernels)],
                 ", in the same passes and threads as the fits. Near 1 an epoch is bandwidth-bound, far ",
                 "above dispatch-bound.",

@@ -15,7 +15,7 @@ from benchmarks.suite import floor
 def test_every_kernel_reads_both_arrays_whole():
     x, y = np.arange(1000.0), np.ones(1000)
     kernels = floor.readers(x, y, "float64")
-    assert list(kernels)[0] == floor.DOT == floor.METHOD["cpu"]
+    assert next(iter(kernels)) == floor.DOT == floor.METHOD["cpu"]
     values = {name: float(read()) for name, read in kernels.items()}
     assert values[floor.DOT] == float(x @ y)
     for name in (floor.NUMBA, floor.TORCH):
