@@ -120,14 +120,19 @@ def floor_cell(run: Run, f: Floor | None) -> Cell:
 def floor_notes(run: Run, device: str) -> list[Text]:
     """Where the floor is a call's overhead, how far below it counts, and where it was not reached."""
     out = []
-    calls = sorted({f.n for f in run.floors if f.device == device and not floors.is_read(run, f)})
-    if calls:
+    calls = {
+        dtype: ", ".join(fmt_n(f.n) for f in sorted(fl, key=lambda f: f.n) if not floors.is_read(run, f))
+        for dtype in dtypes(run)
+        if (fl := [f for f in run.floors if (f.device, f.dtype) == (device, dtype)])
+    }
+    where = "; ".join(f"{dtype} at N = {ns}" for dtype, ns in calls.items() if ns)
+    if where:
         out.append(
             text(
                 em("At small N the floor is a call, not a read."),
-                f" At N = {', '.join(fmt_n(n) for n in calls)} the floor is less than twice the smallest ",
-                "size's (a call's fixed cost): no limit is claimed there, and a backend whose epochs run ",
-                "inside one compiled call comes below it without beating any read.",
+                f" In {where} the floor is less than twice the smallest size's (a call's fixed cost): ",
+                "no limit is claimed there, and a backend whose epochs run inside one compiled call ",
+                "comes below it without beating any read.",
             )
         )
     cut = 1 / (1 + floors.stats.RESOLUTION)
