@@ -21,133 +21,79 @@ epochs at N = 10⁷ the float32 losses are within 1.4e-8 of the float64 ones her
 float32: 3e-6). It costs nothing measurable: at large N an epoch is bound by reading the data, and
 at small N by the loop's latency (float32 and float64 both ~0.06 µs per epoch at N = 100).
 
-Compilation: ``fit_loop`` is compiled once per dtype (d, N, lr, tol, the epoch limit and the path
-are runtime values; history buffers are always passed, empty without history) and written to numba's
-on-disk cache (``cache=True``), so another process loads it instead of compiling. The first fit of
-a ``prepare()`` compiles or loads before its clock starts; ``FitResult.info`` records how long
-that took (``compile_seconds``, 0 when already in memory), where the code came from (``code``:
-"compiled", "disk cache" or "memory"), the compiles made by this process, whether the fit ran in
-parallel, and numba's thread count (``NUMBA_NUM_THREADS``, which the suite sets; one thread means
-the serial path at every N).
+Compilation (the loops are in ``impls/_numba_kernels.py``): each loop is compiled once per dtype
+(d, N, lr, tol and the epoch limit are runtime values; history buffers are always passed, empty
+without history). The parallel loop goes to numba's on-disk cache (``cache=True``). The serial loop
+is a ``cfunc`` whose machine code is stored and loaded back by llvmlite alone (``impls/_native.py``),
+so a new process gets a serial first result without importing numba: where the first result of a
+second process (warm cache, N = 1000, 10 epochs) went before, measured on the 2-core development
+machine: ``import numba`` 0.34-0.43 s, then numba's first load from its cache 0.41-0.86 s (its type
+system's registries, 0.38 s of it importing scipy.linalg for numba's BLAS check); now ~0.05 s.
+The first fit of a ``prepare()`` compiles or loads before its clock starts; ``FitResult.info``
+records how long that took (``compile_seconds``, 0 when already in memory), where the code came
+from (``code``: "compiled", "disk cache" or "memory"), the compiles made by this process, whether
+the fit ran in parallel, and numba's thread count (``NUMBA_NUM_THREADS``, which the suite sets; one
+thread means the serial path at every N).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 import time
 from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
-import numba
 import numpy as np
-from numba import njit, prange
 
-from .base import StopReason, TrainConfig
+from . import _native
+from .base import BackendUnavailable, StopReason, TrainConfig
 from .trainer import BackendBase, Problem, Trace
 
-CHUNK = 1 << 14  # rows per partial sum: a few hundred KB of x, and up to 610 chunks at N = 10⁷
 PARALLEL_FROM = 1 << 15  # rows; where prange started to pay here, measured as the docstring says
-# reassoc lets LLVM vectorise the sums; contract allows FMA. Not nnan/ninf: divergence is detected
-# by a non-finite loss, which those flags would let the compiler assume away.
-FASTMATH = {"reassoc", "contract"}
-RUNNING, TOL, DIVERGED = 0, 1, 2
-STOPS: dict[int, StopReason] = {RUNNING: "max_epochs", TOL: "tol", DIVERGED: "diverged"}
+STOPS: dict[int, StopReason] = {0: "max_epochs", 1: "tol", 2: "diverged"}  # _numba_kernels' codes
 
 Params = np.ndarray  # (d + 1,) in the working dtype: w, then b
+_SERIAL: dict[str, tuple[Callable[..., None], Any]] = {}  # dtype -> the serial loop (and its cfunc)
+_BUILT = [0]  # serial loops compiled by this process
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def sums_d1(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tuple[float, float, float]:
-    """(Σr², Σr, Σr·x) for one feature, in float64: a loop LLVM vectorises."""
-    s2 = 0.0
-    s1 = 0.0
-    sx = 0.0
-    for i in range(y.shape[0]):
-        xi = np.float64(x[i])
-        r = xi * w + b - np.float64(y[i])
-        s2 += r * r
-        s1 += r
-        sx += r * xi
-    return s2, s1, sx
+def kernels() -> ModuleType:
+    """The compiled loops' module: importing it imports numba."""
+    from . import _numba_kernels
+
+    return _numba_kernels
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def sums(x: np.ndarray, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
-    """Σr², Σr and Σr·x_j over all rows into out[0], out[1], out[2:], in float64.
-
-    x is the (n, d) data flattened row by row; p holds w then b. Chunks are passed as slices, so
-    every loop indexes from 0: an index numba cannot prove non-negative gets a wraparound check
-    that stops vectorisation (4x slower at N = 10⁴ here).
-    """
-    d = p.shape[0] - 1
-    b = np.float64(p[d])
-    if d == 1:
-        out[0], out[1], out[2] = sums_d1(x, y, np.float64(p[0]), b)
-        return
-    s2 = 0.0
-    s1 = 0.0
-    for j in range(d):
-        out[2 + j] = 0.0
-    for i in range(y.shape[0]):
-        r = b - np.float64(y[i])
-        for j in range(d):
-            r += np.float64(x[i * d + j]) * np.float64(p[j])
-        s2 += r * r
-        s1 += r
-        for j in range(d):
-            out[2 + j] += r * np.float64(x[i * d + j])
-    out[0] = s2
-    out[1] = s1
+def threads() -> int:
+    """numba's thread count, without importing numba when it is not loaded yet."""
+    if "numba" in sys.modules:
+        return int(sys.modules["numba"].get_num_threads())
+    return int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
-def fit_loop(
-    x: np.ndarray,
-    y: np.ndarray,
-    p: np.ndarray,
-    lr: float,
-    tol: float,
-    epochs: int,
-    parallel: bool,
-    losses: np.ndarray,
-    ws: np.ndarray,
-    bs: np.ndarray,
-) -> tuple[int, int, float]:
-    """Up to ``epochs`` epochs from p (updated in place): (updates made, stop code, last loss).
+def serial(dtype: str) -> tuple[Callable[..., None], float, str]:
+    """The serial loop for ``dtype``, the seconds it took to get, and from where."""
+    if dtype in _SERIAL:
+        return _SERIAL[dtype][0], 0.0, "memory"
+    start = time.perf_counter()
+    fn, code, compiled = _native.load(dtype), "disk cache", None
+    if fn is None:
+        compiled = kernels().serial_cfunc(np.dtype(dtype))
+        _native.store(dtype, compiled)
+        fn, code = _native.SIGNATURE(compiled.address), "compiled"
+        _BUILT[0] += 1
+    _SERIAL[dtype] = (fn, compiled)
+    return fn, time.perf_counter() - start, code
 
-    History rows are written when ``losses`` is as long as ``epochs``; pass empty arrays for none.
-    """
-    n = y.shape[0]
-    d = p.shape[0] - 1
-    chunks = (n + CHUNK - 1) // CHUNK if parallel else 0
-    part = np.empty((chunks, d + 2))
-    total = np.empty(d + 2)
-    record = losses.shape[0] >= epochs
-    scale = 2.0 / n
-    loss = np.nan
-    for epoch in range(epochs):
-        if parallel:
-            for c in prange(chunks):
-                lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
-                sums(x[lo * d : hi * d], y[lo:hi], p, part[c])
-            for k in range(d + 2):  # in chunk order, whatever the threads' timing
-                total[k] = 0.0
-                for c in range(chunks):
-                    total[k] += part[c, k]
-        else:
-            sums(x, y, p, total)
-        loss = total[0] / n
-        if not np.isfinite(loss):
-            return epoch, DIVERGED, loss
-        if loss < tol:
-            return epoch, TOL, loss
-        for j in range(d):
-            p[j] = p[j] - lr * (scale * total[2 + j])
-        p[d] = p[d] - lr * (scale * total[1])
-        if record:
-            losses[epoch] = loss
-            for j in range(d):
-                ws[epoch, j] = p[j]
-            bs[epoch] = p[d]
-    return epochs, RUNNING, loss
+
+def compiles() -> int:
+    """Loops compiled (not loaded from disk) in this process."""
+    if "impls._numba_kernels" not in sys.modules:
+        return _BUILT[0]
+    return _BUILT[0] + int(sum(kernels().fit_loop.stats.cache_misses.values()))
 
 
 def plain(a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
@@ -158,11 +104,6 @@ def plain(a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     return np.require(a, dtype, ["C", "W"])
 
 
-def compiles() -> int:
-    """Signatures of ``fit_loop`` compiled (not loaded from disk) in this process."""
-    return int(sum(fit_loop.stats.cache_misses.values()))
-
-
 class NumbaFused(BackendBase):
     """Gradient descent compiled whole by numba: one call per fit, one pass per epoch."""
 
@@ -170,11 +111,15 @@ class NumbaFused(BackendBase):
     framework = "numba"
 
     def __init__(self) -> None:
+        if importlib.util.find_spec("numba") is None:
+            raise BackendUnavailable("numba is not installed (pip install numba)")
         self._info: dict[str, object] = {}
 
     def version(self) -> str:
         """numba's version."""
-        return str(numba.__version__)
+        import importlib.metadata  # not at the top: it costs a fresh process ~0.05-0.4 s
+
+        return importlib.metadata.version("numba")
 
     def fit_info(self) -> dict[str, object]:
         """Compile or load time the last fit paid before its loop, where its code came from, threads."""
@@ -188,45 +133,60 @@ class NumbaFused(BackendBase):
         dt = np.dtype(cfg.dtype)
         x, y = plain(prob.x, dt).reshape(-1), plain(prob.y, dt)
         p0 = np.append(prob.w0, prob.b0).astype(dt)
+        n, d = len(y), len(p0) - 1
         lr, tol = float(dt.type(cfg.lr)), float(cfg.tol)
         cap = cfg.epochs if cfg.record_history else 0
-        threads = numba.get_num_threads()
-        parallel = len(y) >= PARALLEL_FROM and threads > 1
-        loaded = False
+        nthreads = threads()
+        parallel = n >= PARALLEL_FROM and nthreads > 1
+        out, total = np.empty(3), np.empty(d + 2)
+        loop: Callable[..., None] | None = None
 
         def load() -> tuple[float, str]:
-            """Compile or load fit_loop for this dtype by a call that runs no epoch."""
-            sigs, hits, start = len(fit_loop.signatures), _hits(), time.perf_counter()
+            """Get the loop for this dtype: the serial one natively, the parallel one from numba."""
+            nonlocal loop
+            if not parallel:
+                fn, seconds, code = serial(dt.name)
+                ptrs = (x.ctypes.data, y.ctypes.data)
+                total_p, out_p = total.ctypes.data, out.ctypes.data
+
+                def loop(p, losses, ws, bs):  # type: ignore[no-untyped-def]
+                    fn(*ptrs, p.ctypes.data, n, d, lr, tol, cfg.epochs, cap,
+                       losses.ctypes.data, ws.ctypes.data, bs.ctypes.data, total_p, out_p)  # fmt: skip
+
+                return seconds, code
+            k = kernels()
+            sigs, hits, start = len(k.fit_loop.signatures), _hits(k), time.perf_counter()
             none = np.empty(0)
-            fit_loop(x, y, p0.copy(), lr, tol, 0, parallel, none, np.empty((0, 1)), none)
+            k.fit_loop(x, y, p0.copy(), lr, tol, 0, none, np.empty((0, d)), none, out)
             seconds = time.perf_counter() - start
-            if len(fit_loop.signatures) == sigs:
+            loop = lambda p, losses, ws, bs: k.fit_loop(x, y, p, lr, tol, cfg.epochs, losses, ws, bs, out)  # noqa: E731
+            if len(k.fit_loop.signatures) == sigs:
                 return 0.0, "memory"
-            return seconds, "disk cache" if _hits() > hits else "compiled"
+            return seconds, "disk cache" if _hits(k) > hits else "compiled"
 
         def train() -> Trace[Params]:
-            nonlocal loaded
-            compile_seconds, code = (0.0, "memory") if loaded else load()
-            loaded = True
+            compile_seconds, code = (0.0, "memory") if loop is not None else load()
+            assert loop is not None
             p = p0.copy()
-            losses, ws, bs = np.empty(cap), np.empty((cap, len(p) - 1)), np.empty(cap)
+            losses, ws, bs = np.empty(cap), np.empty((cap, d)), np.empty(cap)
             start = time.perf_counter()
-            epochs, stop, loss = fit_loop(x, y, p, lr, tol, cfg.epochs, parallel, losses, ws, bs)
+            loop(p, losses, ws, bs)
             seconds = time.perf_counter() - start
+            epochs, stop, loss = int(out[0]), int(out[1]), float(out[2])
             self._info = {
                 "compile_seconds": compile_seconds,
                 "code": code,
                 "compiles": compiles(),
                 "parallel": parallel,
-                "threads": threads,
-                "threading_layer": numba.threading_layer() if parallel else None,
+                "threads": nthreads,
+                "threading_layer": sys.modules["numba"].threading_layer() if parallel else None,
             }
             history = cfg.record_history
             return Trace(
                 p,
-                float(loss),
-                int(epochs),
-                STOPS[int(stop)],
+                loss,
+                epochs,
+                STOPS[stop],
                 losses[:epochs].tolist() if history else None,
                 list(ws[:epochs]) if history else None,
                 bs[:epochs].tolist() if history else None,
@@ -239,9 +199,9 @@ class NumbaFused(BackendBase):
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray, float]:
         n, total = len(y), np.empty(w.size + 2)
-        sums(plain(x, np.float64).reshape(-1), plain(y, np.float64), np.append(w, b), total)
+        kernels().sums(plain(x, np.float64).reshape(-1), plain(y, np.float64), np.append(w, b), total)
         return total[0] / n, 2 * total[2:] / n, 2 * total[1] / n
 
 
-def _hits() -> int:
-    return int(sum(fit_loop.stats.cache_hits.values()))
+def _hits(k: ModuleType) -> int:
+    return int(sum(k.fit_loop.stats.cache_hits.values()))

@@ -121,9 +121,9 @@ def floor_notes(run: Run, device: str) -> list[Text]:
     """Where the floor is a call's overhead, how far below it counts, and where it was not reached."""
     out = []
     calls = {
-        dtype: ", ".join(fmt_n(f.n) for f in sorted(fl, key=lambda f: f.n) if not floors.is_read(run, f))
+        dtype: ", ".join(fmt_n(f.n) for f in sorted(mine, key=lambda f: f.n) if not floors.is_read(run, f))
         for dtype in dtypes(run)
-        if (fl := [f for f in run.floors if (f.device, f.dtype) == (device, dtype)])
+        if (mine := [f for f in run.floors if (f.device, f.dtype) == (device, dtype)])
     }
     where = "; ".join(f"{dtype} at N = {ns}" for dtype, ns in calls.items() if ns)
     if where:

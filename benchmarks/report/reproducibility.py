@@ -8,7 +8,7 @@ to back and exits non-zero unless all three hold.
 
 from __future__ import annotations
 
-from benchmarks.core import machines, regression
+from benchmarks.core import floors, machines, regression
 from benchmarks.core.fmt import fmt_ci, fmt_n, fmt_t
 from benchmarks.core.ranking import floor_ratio, rank, recommendations
 from benchmarks.core.results import Run
@@ -95,6 +95,7 @@ def agreement(new: Run, old: Run) -> tuple[Section, bool]:
             )
         )
     )
+    blocks.append(Paragraph(_goal(new, old)))
     return Section(("Reproducibility",), tuple(blocks)), ok_rec and ok_ratio and not flagged
 
 
@@ -103,6 +104,19 @@ def _alarm(both: machines.Match) -> str:
     if both.machine and both.code:
         return "; the same code on the same machine, so each is a false alarm."
     return f"; {both.code_words()} and {both.machine_words()}, so a flag need not be the code's doing."
+
+
+def _goal(new: Run, old: Run) -> Text:
+    """Issue 24's goal: the fastest tₑ ÷ floor at N = 10⁷ the same within ±10 % across the two runs."""
+    said = []
+    for g in floors.stable_goals(new, old):
+        verdict = "not measured" if g.value is None else f"{'met' if g.met else 'MISSED'} ({g.value:+.1%})"
+        said.append(f"{g.name.split(',')[1].strip()}: {verdict}")
+    return text(
+        strong("Goal:"),
+        f" the fastest tₑ ÷ floor at N = 10⁷ the same within ±{floors.GOAL_STABLE:.0%} across the two runs: ",
+        "; ".join(said) + ".",
+    )
 
 
 def _ratios(new: Run, old: Run) -> tuple[list[tuple[Cell, ...]], bool, int | None]:

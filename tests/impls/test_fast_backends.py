@@ -104,9 +104,11 @@ def test_torch_compile_never_recompiles_for_the_same_dtype_and_d():
 def test_numba_fused_compiles_once_per_dtype_whatever_d_n_lr_or_history():
     numba_fused = pytest.importorskip("impls.numba_fused", reason="numba not installed")
     x, y = impls.make_linear(size=37, seed=5)
-    build("numba-fused").fit(x, y, cfg())  # compiles or loads float64, unless a test did already
-    compiles, signatures = numba_fused.compiles(), len(numba_fused.fit_loop.signatures)
     wide = impls.make_linear(w=[0.3, -0.7, 1.0], b=0.2, size=numba_fused.PARALLEL_FROM, seed=4)
+    for data in ((x, y), wide):  # each loop compiled or loaded for float64, unless a test did already
+        build("numba-fused").fit(*data, cfg())
+    fit_loop = numba_fused.kernels().fit_loop
+    compiles, signatures = numba_fused.compiles(), len(fit_loop.signatures)
     for data, kw in (
         ((x, y), {"lr": 0.05, "init": (0.3, -1.0), "epochs": 7}),
         ((x, y), {"record_history": False, "epochs": 70}),
@@ -118,14 +120,14 @@ def test_numba_fused_compiles_once_per_dtype_whatever_d_n_lr_or_history():
     run(), run()
     with pytest.warns(RuntimeWarning, match="diverged"):
         build("numba-fused").fit(x, y, cfg(lr=50.0, epochs=500))
-    assert numba_fused.compiles() == compiles and len(numba_fused.fit_loop.signatures) == signatures
+    assert numba_fused.compiles() == compiles and len(fit_loop.signatures) == signatures
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("w", [0.3, [0.3, -0.7]], ids=["d1", "d2"])
 def test_numba_fused_parallel_path_follows_numpy_closed(dtype, w):
     numba_fused = pytest.importorskip("impls.numba_fused", reason="numba not installed")
-    if numba_fused.numba.get_num_threads() < 2:
+    if numba_fused.threads() < 2:
         pytest.skip("numba has one thread here (NUMBA_NUM_THREADS=1), so it never takes the parallel path")
     # Two full chunks and a partial third, so the partial sums are really merged.
     data = impls.make_linear(w=w, b=0.2, size=numba_fused.PARALLEL_FROM + 1000, seed=4)
@@ -140,24 +142,65 @@ def test_numba_fused_parallel_path_follows_numpy_closed(dtype, w):
 
 
 SECOND_PROCESS = """
-import json, impls
+import json, sys, impls
 from impls import numba_fused
-x, y = impls.make_linear(size=numba_fused.PARALLEL_FROM, seed=1)
+x, y = impls.make_linear(size=int(sys.argv[1]), seed=1)
 got = impls.get_backend("numba-fused").fit(x, y, impls.TrainConfig(epochs=3, tol=0))
-print(json.dumps({k: got.info[k] for k in ("code", "compiles", "threads", "parallel")}))
+info = {k: got.info[k] for k in ("code", "compiles", "threads", "parallel")}
+print(json.dumps({**info, "numba imported": "numba" in sys.modules}))
 """
+
+
+def _warm_float64() -> None:
+    """Both loops compiled for float64 and on disk, whatever this process's threads."""
+    numba_fused = pytest.importorskip("impls.numba_fused", reason="numba not installed")
+    build("numba-fused").fit(*impls.make_linear(size=50), cfg())  # the serial loop
+    x, y = impls.make_linear(size=50)
+    p, none, out = np.zeros(2), np.empty(0), np.empty(3)
+    numba_fused.kernels().fit_loop(x.reshape(-1), y, p, 0.1, 0.0, 0, none, np.empty((0, 1)), none, out)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_numba_fused_next_process_loads_from_disk_with_the_suites_threads(threads):
-    pytest.importorskip("impls.numba_fused", reason="numba not installed")
-    build("numba-fused").fit(*impls.make_linear(size=50), cfg())  # float64 is on disk from here on
+    _warm_float64()
     env = sweep.thread_env(threads, os.environ)  # what `gdbench bench --threads` gives its child
-    argv = [sys.executable, "-c", SECOND_PROCESS]
+    argv = [sys.executable, "-c", SECOND_PROCESS, str(impls.numba_fused.PARALLEL_FROM)]
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout.splitlines()[-1])
-    assert info == {"code": "disk cache", "compiles": 0, "threads": threads, "parallel": threads > 1}
+    assert info == {
+        "code": "disk cache", "compiles": 0, "threads": threads, "parallel": threads > 1,
+        "numba imported": threads > 1,  # the serial loop loads natively, without numba
+    }  # fmt: skip
+
+
+def test_numba_fused_serial_first_result_needs_no_numba_import():
+    _warm_float64()
+    out = subprocess.run([sys.executable, "-c", SECOND_PROCESS, "1000"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout.splitlines()[-1])
+    assert info["code"] == "disk cache" and not info["numba imported"] and not info["parallel"]
+
+
+def test_numba_fused_native_code_is_stored_keyed_and_loaded_back_the_same(tmp_path, monkeypatch):
+    pytest.importorskip("impls.numba_fused", reason="numba not installed")
+    from impls import _native, numba_fused
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert _native.folder() == tmp_path and _native.load("float32") is None  # nothing stored here
+    compiled = numba_fused.kernels().serial_cfunc(np.dtype("float32"))
+    _native.store("float32", compiled)
+    assert _native.path("float32").is_file() and _native.key("float32") != _native.key("float64")
+    loaded = _native.load("float32")
+    assert loaded is not None
+    x, y = (a.astype(np.float32) for a in impls.make_linear(size=300, seed=2))
+    results = []
+    for fn in (loaded, _native.SIGNATURE(compiled.address)):
+        p, out, total, none = np.array([0.0, 0.0], np.float32), np.empty(3), np.empty(3), np.empty(0)
+        ptrs = (a.ctypes.data for a in (none, none, none, total, out))
+        fn(x.ctypes.data, y.ctypes.data, p.ctypes.data, 300, 1, 0.1, 0.0, 20, 0, *ptrs)
+        results.append((p.tolist(), out.tolist()))
+    assert results[0] == results[1] and results[0][1][:2] == [20.0, 0.0]  # same code, same bits
 
 
 def test_numba_fused_without_numba_is_unavailable_with_the_reason(monkeypatch):
