@@ -121,8 +121,8 @@ def crossover(run: Run, a: str, b: str, device: str, dtype: str, mode: str, n0: 
     """N where b's time per epoch meets a's, interpolated log-log between measured sizes n0 < n1."""
     ta = {f.n: f.per_epoch for f in run.select(backend=a, device=device, dtype=dtype, mode=mode)}
     tb = {f.n: f.per_epoch for f in run.select(backend=b, device=device, dtype=dtype, mode=mode)}
-    if not all(k in t for k in (n0, n1) for t in (ta, tb)):
-        return None
+    if not all(k in t and t[k] > 0 for k in (n0, n1) for t in (ta, tb)):
+        return None  # an unresolved tₑ may be ≤ 0: no crossing can be read from it
     d0, d1 = math.log(tb[n0] / ta[n0]), math.log(tb[n1] / ta[n1])
     if d0 == d1 or d0 * d1 > 0:
         return None

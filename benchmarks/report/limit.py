@@ -130,7 +130,7 @@ def floor_notes(run: Run, device: str) -> list[Text]:
         out.append(
             text(
                 em("At small N the floor is a call, not a read."),
-                f" In {where} the floor is less than twice the smallest size's (a call's fixed cost): ",
+                f" In {where} the floor is less than twice the fastest at N ≤ 10³ (a call's fixed cost): ",
                 "no limit is claimed there, and a backend whose epochs run inside one compiled call ",
                 "comes below it without beating any read.",
             )
@@ -222,11 +222,13 @@ def why(run: Run, device: str, dtype: str) -> list[Text]:
 
 
 def _growths(run: Run, device: str, dtype: str, n0: int, n1: int) -> list[float]:
-    """Each per-pass backend's tₑ at n1 ÷ its tₑ at n0."""
+    """Each per-pass backend's tₑ at n1 ÷ its tₑ at n0, where both are resolved (a growth needs two costs)."""
     return [
         b[0].per_epoch / a.per_epoch
         for a in run.select(device=device, dtype=dtype, n=n0, mode="nohist", kind="per-pass")
         if (b := run.select(backend=a.backend, device=device, dtype=dtype, n=n1, mode="nohist"))
+        and a.resolved
+        and b[0].resolved
     ]
 
 
