@@ -13,9 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .base import TrainConfig
-from .numpy_closed import NumpyClosed, Params
-from .trainer import Problem, Trace, run_epochs
+from .numpy_closed import NumpyClosed, Params, Step
 
 
 def loss_and_grad(
@@ -34,22 +32,15 @@ class NumpyBuffered(NumpyClosed):
 
     name = "numpy-buffered"
 
-    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
-        dt = np.dtype(cfg.dtype)
-        x, y = prob.x.astype(dt), prob.y.astype(dt)
+    def _step(self, x: np.ndarray, y: np.ndarray, lr: np.generic) -> Step:
+        """numpy-closed's step, its residual written into a buffer made once per prepare()."""
         r = np.empty_like(y)
-        lr = dt.type(cfg.lr)
 
         def step(p: Params) -> tuple[np.ndarray, Callable[[], Params]]:
             loss, gw, gb = loss_and_grad(p[0], p[1], x, y, r)
             return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
 
-        def train() -> Trace[Params]:
-            params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not raised
-                return run_epochs(step, params, cfg, self.read)
-
-        return train
+        return step
 
     def _loss_and_grad(
         self, w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray

@@ -13,6 +13,7 @@ from .base import TrainConfig
 from .trainer import BackendBase, Problem, Trace, run_epochs
 
 Params = tuple[np.ndarray, np.ndarray]  # w of shape (d,), b of shape ()
+Step = Callable[[Params], tuple[np.ndarray, Callable[[], Params]]]
 
 
 def loss_and_grad(
@@ -36,15 +37,19 @@ class NumpyClosed(BackendBase):
         """Copy out (w, b)."""
         return params[0].astype(np.float64), float(params[1])
 
-    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
-        dt = np.dtype(cfg.dtype)
-        x, y = prob.x.astype(dt), prob.y.astype(dt)
-        lr = dt.type(cfg.lr)
+    def _step(self, x: np.ndarray, y: np.ndarray, lr: np.generic) -> Step:
+        """One epoch's step on the prepared data: loss, then the update (numpy-buffered's differs)."""
         grad = type(self).gradient
 
         def step(p: Params) -> tuple[np.ndarray, Callable[[], Params]]:
             loss, gw, gb = grad(p[0], p[1], x, y)
             return loss, lambda: (p[0] - lr * gw, p[1] - lr * gb)
+
+        return step
+
+    def _prepare(self, prob: Problem, cfg: TrainConfig, device: str) -> Callable[[], Trace[Params]]:
+        dt = np.dtype(cfg.dtype)
+        step = self._step(prob.x.astype(dt), prob.y.astype(dt), dt.type(cfg.lr))
 
         def train() -> Trace[Params]:
             params = (prob.w0.astype(dt), np.asarray(prob.b0, dtype=dt))
