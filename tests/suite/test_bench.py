@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +101,8 @@ def test_quick_bench_records_threads_versions_and_every_backends_status(quick_ru
     assert all(g["env"][v] == str(g["threads"]) for v in sweep.THREAD_VARS)
     assert g["versions"]["numpy"] and "torch_threads" in g
     assert load([path]).machine == this_machine()  # the record: CPU, cores, memory, OS, versions
+    busy = data["gdbench"]["busy_during"]  # measured over the run, no second spent before it
+    assert "busy_before" not in data["gdbench"] and (busy is None or 0 <= busy <= (os.cpu_count() or 1))
     assert data["gdbench"]["wall_seconds"] > 0 and data["gdbench"]["failed"] == []
     assert data["gdbench"]["schema"] == 2 and data["gdbench"]["protocol"]["stopped"] == "budget"
 
