@@ -65,8 +65,11 @@ class Fit:
 
     @property
     def one_time(self) -> float:
-        """Seconds of the first result beyond a warm fit of the same epochs: compilation, first touch."""
-        return self.startup - self.predict(self.epochs).value
+        """Seconds of the first result beyond a warm fit of the same epochs: compilation, first touch.
+
+        Never negative: a first result timed quicker than the warm line predicts paid nothing extra.
+        """
+        return max(0.0, self.startup - self.predict(self.epochs).value)
 
     @property
     def te(self) -> stats.Interval:
