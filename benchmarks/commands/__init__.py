@@ -14,7 +14,8 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.commands import _interrupt
@@ -111,12 +112,28 @@ def load_plugins(specs: list[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script (argv None: the process ends here); returns the exit status."""
     if argv is not None:
-        with _interrupt.handled():
+        with _interrupt.handled(), _quiet_libraries():
             return _run(list(argv))
-    with _interrupt.handled(until_exit=True):
+    with _interrupt.handled(until_exit=True), _quiet_libraries():
         status = _run(sys.argv[1:])
     _exit_now(status)
     return status  # not reached
+
+
+@contextlib.contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """Hide the warnings a user of the CLI cannot act on, in this one place; -W or PYTHONWARNINGS win.
+
+    Deprecations inside torch, JAX and numba are for those who call them, not for gdbench's user.
+    A RuntimeWarning is numeric trouble (overflow on diverging data, a fit that diverged), and
+    every command says it in its own words: `run` records each one as a note in its table (its
+    own filter), `choose --tol` stops with one error line.
+    """
+    with warnings.catch_warnings():
+        if not sys.warnoptions:
+            for kind in (DeprecationWarning, PendingDeprecationWarning, FutureWarning, RuntimeWarning):
+                warnings.simplefilter("ignore", kind)
+        yield
 
 
 def _exit_now(status: int) -> None:

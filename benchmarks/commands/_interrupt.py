@@ -6,7 +6,8 @@ callback that Python calls for itself (a garbage-collector callback such as JAX'
 propagate: Python prints "Exception ignored in …" and carries on, and the interrupt is lost; with
 JAX importing, that was most Ctrl-Cs in a run's first seconds. So a KeyboardInterrupt reported as
 unraisable is not printed but delivered again a moment later, as a real signal to the main
-thread, until it lands in the program's own code. A watchdog ends the process with 130 if it is
+thread, until it lands in the program's own code; so is one that comes during an import (see
+``_importing``). A watchdog ends the process with 130 if it is
 still running ``DEADLINE_S`` after the first Ctrl-C (a library that caught it, a long call in C),
 running the registered clean-ups first. Once the command has returned, a Ctrl-C ends the process
 at once: only Python's own shutdown is left.
@@ -97,10 +98,28 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
         _force_exit()
     if _state.first is None:
         _state.first = time.monotonic()
+    if _importing(frame):  # a framework's import runs Python from C++, which aborts on an exception
+        threading.Thread(target=_redeliver, name="gdbench interrupt", daemon=True).start()
+        return
     if _state.unwinding:  # already raised: a second one would cut its clean-ups short
         return
     _state.unwinding = True
     raise KeyboardInterrupt
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the interrupted code runs inside an import.
+
+    Importing torch, C++ module initialisation calls back into Python; a KeyboardInterrupt raised
+    there met a ``noexcept`` and ended the process with "terminate called after throwing
+    pybind11::error_already_set" (SIGABRT). So the interrupt waits for the import to finish (or
+    for the deadline).
+    """
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _redeliver() -> None:

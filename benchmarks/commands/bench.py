@@ -12,19 +12,17 @@ NNNN_<commit>_<date>[_quick].json, numbered in order; a run never overwrites an 
 from __future__ import annotations
 
 import argparse
-import codecs
 import importlib.util
 import json
 import os
-import selectors
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import impls
+from benchmarks.commands import _suite_output as output
 from benchmarks.core import memory, sweep
 from benchmarks.core.files import UsageError, atomic_write_json
 from benchmarks.core.fmt import fmt_n
@@ -106,6 +104,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="a word ending the file name (runs labelled other than quick are never read by default)",
     )
     p.add_argument("--force", action="store_true", help="overwrite --name if it exists")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="show pytest's and pytest-benchmark's own output"
+    )
     p.epilog = rule()
 
 
@@ -299,24 +300,12 @@ def target_path(args: argparse.Namespace) -> Path:
     return path
 
 
-def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path) -> int:
-    """Run one suite process, relaying its output; its exit status. Ctrl-C leaves no partial file."""
+def _child(cmd: list[str], env: dict[str, str], part: Path, path: Path, verbose: bool) -> int:
+    """Run one suite process writing ``part``; its exit status. Ctrl-C leaves no partial file."""
     cmd = [f"--benchmark-json={part}" if c.startswith("--benchmark-json=") else c for c in cmd]
-    pipe = subprocess.PIPE
-    child = subprocess.Popen(cmd, env=env, cwd=SUITE.parents[2], stdout=pipe, stderr=pipe)
     try:
-        assert child.stdout is not None and child.stderr is not None
-        relay({child.stdout.fileno(): sys.stdout, child.stderr.fileno(): sys.stderr}, str(part), str(path))
-        return child.wait()
-    except BaseException:  # Ctrl-C: let the child stop, and leave no half-written results behind
-        for stream in (child.stdout, child.stderr):
-            if stream is not None:
-                stream.close()  # unread, its last words must not block it on a full pipe
-        try:
-            child.wait(timeout=30)
-        except BaseException:
-            child.kill()
-            child.wait()
+        return output.run_suite(cmd, env, SUITE.parents[2], verbose, str(part), str(path))
+    except BaseException:
         part.unlink(missing_ok=True)
         raise
 
@@ -326,7 +315,7 @@ def main(args: argparse.Namespace) -> int:
     path = target_path(args)
     partial = Path(args.out) / f".{path.name}.partial"  # beside the machine's folder: made on success
     cmd = pytest_args(args, partial)
-    if sys.stdout.isatty():  # the child writes to our pipe, so it would not colour by itself
+    if args.verbose and sys.stdout.isatty():  # the child writes to our pipe: it would not colour itself
         cmd.append("--color=yes")
     missing = [m for m in ("pytest", "pytest_benchmark") if importlib.util.find_spec(m) is None]
     if missing:
@@ -355,7 +344,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"gdbench bench: process {k + 1} of {k_all}", flush=True)
         offsets.append(time.perf_counter() - start)
         # The one-time cost of a fresh process is measured once, by the first suite process.
-        rc_k = _child(cmd if k == 0 else [*cmd, "--gd-startup=0"], env, part, path)
+        rc_k = _child(cmd if k == 0 else [*cmd, "--gd-startup=0"], env, part, path, args.verbose)
         if rc_k not in (0, 1) or not part.exists():
             for q in parts:
                 q.unlink(missing_ok=True)
@@ -381,34 +370,11 @@ def main(args: argparse.Namespace) -> int:
     atomic_write_json(path, data)
     partial.unlink()
     print(f"gdbench bench: {len(data.get('benchmarks', []))} cases in {wall:.0f} s, saved {path}")
+    if not args.verbose:  # pytest-benchmark's tables said it otherwise
+        print("\n".join(output.summary(path, meta.get("failed", []))))
     if rc:
         print(
             f"gdbench bench: {len(meta.get('failed', []))} case(s) failed; their numbers are not in the JSON",
             file=sys.stderr,
         )
     return rc
-
-
-def relay(streams: dict[int, TextIO], old: str, new: str) -> None:
-    """Copy the child's output (fd -> our stream) as it comes, writing ``new`` wherever it says ``old``.
-
-    pytest-benchmark names the file it wrote, our temporary one; the user should see the final one.
-    """
-    sel = selectors.DefaultSelector()
-    for fd, stream in streams.items():
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        sel.register(fd, selectors.EVENT_READ, (stream, decoder, [""]))
-    while sel.get_map():
-        for key, _ in sel.select():
-            stream, decoder, held = key.data
-            chunk = os.read(key.fd, 1 << 16)
-            text = (held[0] + decoder.decode(chunk, final=not chunk)).replace(old, new)
-            # hold back a tail that may be the start of ``old``, completed by the next chunk
-            keep = 0 if not chunk else next(
-                (k for k in range(min(len(old) - 1, len(text)), 0, -1) if old.startswith(text[-k:])), 0
-            )
-            held[0] = text[len(text) - keep :]
-            stream.write(text[: len(text) - keep])
-            stream.flush()
-            if not chunk:
-                sel.unregister(key.fd)

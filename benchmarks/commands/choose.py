@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import impls
 from benchmarks.commands import _choose_out as out
+from benchmarks.commands import _interrupt
+from benchmarks.commands._suite_output import Relay, pump
 from benchmarks.core import memory
 from benchmarks.core.costmodel import Job, Prediction, candidates, peak_bytes, predictions, recommended
 from benchmarks.core.files import UsageError
@@ -132,7 +135,18 @@ def _measure(run_args: list[str]) -> Path:
     cmd += [a for spec in plugins.specs_for_child().split(os.pathsep) if spec for a in ("--plugin", spec)]
     print("gdbench choose: measuring: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
     before = set(saved_runs(folder))
-    rc = subprocess.call(cmd, stdout=sys.stderr)
+    bench = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # the bar, no summary
+    assert bench.stderr is not None
+    try:  # its progress, less its own word on Ctrl-C: ours follows
+        pump({bench.stderr.fileno(): Relay(sys.stderr, _interrupt.LINE + "\n", "")})
+        rc = bench.wait()
+    except BaseException:  # Ctrl-C reached it too: let it stop its suite, as it does within a second
+        bench.send_signal(signal.SIGINT)
+        try:
+            bench.wait(timeout=1.5)
+        except subprocess.TimeoutExpired:
+            bench.kill()
+        raise
     made = [p for p in saved_runs(folder) if p not in before]
     if rc != 0 or not made:
         raise UsageError(f"the measurement failed (gdbench bench exited with status {rc})")

@@ -28,7 +28,7 @@ import pytest  # noqa: E402
 import impls  # noqa: E402
 from benchmarks.core import sweep  # noqa: E402
 from benchmarks.core.machines import this_machine  # noqa: E402
-from benchmarks.suite import floor, protocol, startup  # noqa: E402
+from benchmarks.suite import events, floor, protocol, startup  # noqa: E402
 from benchmarks.suite.harness import FitCase, built, data  # noqa: E402
 from benchmarks.suite.machine import versions  # noqa: E402
 from benchmarks.suite.runners import CaseRunner  # noqa: E402
@@ -166,6 +166,7 @@ def _selected(g: dict[str, Any]) -> list[str]:
 def frameworks_ready(request: pytest.FixtureRequest) -> None:
     """Import and exercise every selected framework once, so no case pays process start-up."""
     g = grid(request.config)
+    events.emit("stage", name="loading and warming up the frameworks")
     torch = sys.modules.get("torch")
     if torch is not None:  # it reads OMP_NUM_THREADS too; saying it outright leaves no doubt
         torch.set_num_threads(THREADS)
@@ -251,12 +252,18 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
     log = _log(request.config)
     _STARTUP.update(_startup(g, policy, log))  # fresh processes, before anything else is timed
     n_cases = sum(len(gr.cases) for gr in groups)
+    events.emit("plan", cases=n_cases, groups=len(groups), budget=policy.budget_s,
+                min_passes=policy.min_passes, max_passes=policy.max_passes,
+                elapsed=time.perf_counter() - ZERO)
     log(
         f"gdbench: {n_cases} cases in {len(groups)} groups, epoch counts "
         + "; ".join(f"{_shape_id(n, d)}: {sweep.epoch_counts(n, d)}" for n, d in g["shapes"])
         + f"; at least {policy.min_passes} passes, budget {policy.budget_s:.0f} s"
     )
-    outcome = protocol.measure(groups, policy, elapsed=lambda: time.perf_counter() - ZERO, log=log)
+    outcome = protocol.measure(
+        groups, policy, elapsed=lambda: time.perf_counter() - ZERO, log=log, tick=_tick
+    )
+    events.emit("stage", name="checking and saving")
     _OUTCOME.update(asdict(outcome), policy=asdict(policy))
     found: dict[tuple[Any, ...], Any] = {}
     for gr in groups:
@@ -268,6 +275,11 @@ def measured(request: pytest.FixtureRequest, frameworks_ready: None) -> dict[tup
     return found
 
 
+def _tick(t: protocol.Tick) -> None:
+    """Tell `gdbench bench` where the passes are."""
+    events.emit("tick", **asdict(t), elapsed=time.perf_counter() - ZERO)
+
+
 _STARTUP: dict[str, Any] = {}
 
 
@@ -275,6 +287,7 @@ def _startup(g: dict[str, Any], policy: sweep.Policy, log: Any) -> dict[str, Any
     """The one-time cost of a fresh process per selected backend (benchmarks/suite/startup.py)."""
     if g["startup_rounds"] < 1 or "cpu" not in g["devices"]:
         return {}
+    events.emit("stage", name="timing each backend's start in fresh processes")
     picked = startup.jobs([name for name in _selected(g) if built(name)[0] is not None])
     return startup.measure(picked, g["startup_rounds"], policy.startup_cold, policy.startup_s, log)
 

@@ -84,6 +84,17 @@ class Group:
         return [c for i, c in enumerate(self.cases) if i not in self.done and c.error is None]
 
 
+@dataclass(frozen=True)
+class Tick:
+    """Where the passes are: after each group's visit, for a progress bar."""
+
+    passes: int  # passes finished
+    groups_visited: int  # groups of the current pass visited so far
+    groups: int
+    precise: int  # cases out of the rotation, precise enough
+    cases: int
+
+
 @dataclass
 class Outcome:
     """What the scheduler did, for the JSON and the report."""
@@ -100,10 +111,12 @@ def measure(
     elapsed: Callable[[], float],
     log: Callable[[str], None] = lambda line: None,
     seed: int = 0,
+    tick: Callable[[Tick], None] = lambda t: None,
 ) -> Outcome:
     """Run passes over ``groups`` until every case is precise, or max_passes, or the budget."""
     rng = np.random.default_rng(seed)
     out = Outcome()
+    total = sum(len(g.cases) for g in groups)
     start = time.perf_counter()
     for p in range(policy.max_passes):
         if not any(g.active() for g in groups):
@@ -116,8 +129,10 @@ def measure(
         gc.collect()  # what earlier passes left (compiled code, caches) moves out of the collector's
         gc.freeze()  # view, so each round's own collection stays small (untimed, between passes)
         t = time.perf_counter()
-        for g in groups:
+        precise = sum(len(g.done) for g in groups)
+        for i, g in enumerate(groups):
             _visit(g, rng, p, first=p == 0, log=log)
+            tick(Tick(p, i + 1, len(groups), precise, total))
         out.pass_seconds.append(time.perf_counter() - t)
         out.passes = p + 1
         if p + 1 >= policy.min_passes:
@@ -128,7 +143,7 @@ def measure(
                     if c.error is None and c.precision() <= policy.target
                 }
         left = sum(len(g.active()) for g in groups)
-        total = sum(len(g.cases) for g in groups)
+        tick(Tick(p + 1, 0, len(groups), total - left, total))
         log(
             f"pass {p + 1}: {out.pass_seconds[-1]:.1f} s; {total - left} of {total} cases precise to "
             f"{policy.target:.0%} (te, 95 % interval); {elapsed():.0f} s of the "

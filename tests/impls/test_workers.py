@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import tagged
+
 ROOT = Path(__file__).resolve().parents[2]
 UNGUARDED = """
     import impls
@@ -65,19 +67,6 @@ def test_a_script_without_main_guard_gets_one_error_naming_the_fix(tmp_path, spe
     assert last.startswith("impls._dist.MainGuardError: ") and "user_script.py" in last
     assert 'if __name__ == "__main__":' in last and "line 4" in last
     assert "bootstrapping phase" not in err and err.count("Traceback") == 1
-
-
-def tagged(tag: str) -> list[int]:
-    """Pids of the processes whose environment carries ``tag``: the script and all it started."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if tag.encode() in (entry / "environ").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:  # gone meanwhile, or not ours to read
-                continue
-    return pids
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find the processes")
