@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
