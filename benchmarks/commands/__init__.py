@@ -113,9 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script (argv None: the process ends here); returns the exit status."""
     if argv is not None:
         with _interrupt.handled(), _quiet_libraries():
-            return _run(list(argv))
+            return _answered(list(argv))
     with _interrupt.handled(until_exit=True), _quiet_libraries():
-        status = _run(sys.argv[1:])
+        status = _answered(sys.argv[1:])
     _exit_now(status)
     return status  # not reached
 
@@ -149,6 +149,15 @@ def _exit_now(status: int) -> None:
             stream.flush()
     atexit._run_exitfuncs()
     os._exit(status)
+
+
+def _answered(argv: list[str]) -> int:
+    """_run, and a Ctrl-C that came as it was returning: one line and 130 in every case."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _interrupt.say()
+        return 130
 
 
 def _run(argv: list[str]) -> int:

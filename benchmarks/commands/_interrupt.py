@@ -51,7 +51,8 @@ def asked() -> bool:
 
 
 def say() -> None:
-    """Write the line, once."""
+    """Write the line, once; from then on a Ctrl-C raises nothing more (it has been answered)."""
+    _state.unwinding = True
     if not _state.said:
         _state.said = True
         with contextlib.suppress(OSError, ValueError):
@@ -134,7 +135,7 @@ def _unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
 
     def hook(unraisable: Any) -> None:
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            _state.unwinding = False
+            _state.unwinding = _state.said
             threading.Thread(target=_redeliver, name="gdbench interrupt", daemon=True).start()
             return
         previous(unraisable)

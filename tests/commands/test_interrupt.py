@@ -69,7 +69,7 @@ def interrupt(argv: list[str], at: float, out: Path) -> str | None:
         time.sleep(0.1)
     wrong = []
     if proc.returncode != 130 or stderr.strip().splitlines()[-1:] != ["gdbench: interrupted"]:
-        wrong.append(f"exit {proc.returncode}, stderr ends {stderr[-300:]!r}")
+        wrong.append(f"exit {proc.returncode}, stderr ends {stderr[-3000:]!r}")
     if "Traceback" in stderr or "Exception ignored" in stderr or stderr.count("gdbench: interrupted") != 1:
         wrong.append(f"stderr: {stderr[-1500:]!r}")
     if left:
