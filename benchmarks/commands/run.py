@@ -90,11 +90,10 @@ def main(args: argparse.Namespace) -> int:
     backends, skipped = select(args.backends, args.device, lambda name: backend_options(args, name))
     for name, why in skipped:
         print(f"note: skipping {name}: {why}", file=sys.stderr)
-    print(
+    sys.stderr.write(  # one write with its newline: a Ctrl-C cannot leave the line open
         f"gdbench run: {len(backends)} backend(s), {x.shape[0]} points, {x.shape[1]} feature(s), "
         f"lr={cfg.lr:g}, up to {cfg.epochs} epochs, tol={cfg.tol:g}, {cfg.dtype} on "
-        f"{placement(backends, cfg.device)}",
-        file=sys.stderr,
+        f"{placement(backends, cfg.device)}\n"
     )
     outcomes = [train(name, be, x, y, cfg, args.verbose) for name, be in backends]
     ref = reference(outcomes, x, y, cfg)

@@ -25,7 +25,7 @@ from tests.commands.test_edges import ENV, GDBENCH, ROOT
 from tests.support.processes import tagged
 
 DENSE = os.environ.get("GDBENCH_DENSE_SIGINT") == "1"
-REFERENCE = str(ROOT / "results" / "bench-20261130-233123.json")
+REFERENCE = str(next((ROOT / "results" / "reference").rglob("*_20261130_233123.json")))
 RUNS = str(ROOT / "tests" / "data" / "bench_v2.json")
 # command (with {out} for its output folder) -> seconds after the start at which Ctrl-C comes
 POINTS: dict[str, tuple[list[str], list[float]]] = {
